@@ -1,3 +1,29 @@
 # src/daemon, src/loop, src/api: the certfleetd daemon.
+include src/daemon/config.mk
+
+noinst_LIBRARIES += src/daemon/libdaemon.a
+src_daemon_libdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(JANSSON_CFLAGS) $(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(PCRE2_CFLAGS)
+src_daemon_libdaemon_a_SOURCES = \
+	src/loop/dbpool.c src/loop/dbpool.h \
+	src/api/api.h \
+	src/api/actions.c \
+	src/api/account.c \
+	src/api/certificates.c \
+	src/api/certificate_list.c \
+	src/api/control.c src/api/control.h \
+	src/api/handlers.h \
+	src/api/input.c src/api/input.h \
+	src/api/router.c src/api/router.h \
+	src/api/tags.c \
+	src/daemon/daemon.h \
+	src/daemon/lifecycle.c
+DAEMON_LIBS = src/daemon/libdaemon.a $(STORE_LIBS) $(PKI_LIBS) \
+	$(CONFIG_LIBS) $(COMMON_LIBS) $(LIBEVENT_LIBS) $(HTTP_PARSER_LIBS) \
+	$(LIBPQ_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+
 sbin_PROGRAMS += src/daemon/certfleetd
+src_daemon_certfleetd_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS)
 src_daemon_certfleetd_SOURCES = src/daemon/main.c
+src_daemon_certfleetd_LDADD = $(DAEMON_LIBS)

@@ -1,1 +1,14 @@
-# src/store
+# src/store: every SQL statement certfleet runs, and the migrations runner.
+# sql/migrations.c is generated from the migration files (see sql/local.mk).
+noinst_LIBRARIES += src/store/libstore.a
+src_store_libstore_a_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS)
+src_store_libstore_a_SOURCES = \
+	src/store/store.h \
+	src/store/db.c src/store/db.h \
+	src/store/migrate.c src/store/migrations.h \
+	src/store/certificates.c \
+	src/store/tags.c \
+	src/store/account.c
+nodist_src_store_libstore_a_SOURCES = sql/migrations.c
+# Link after the users of the store and before $(COMMON_LIBS).
+STORE_LIBS = src/store/libstore.a $(LIBPQ_LIBS)

@@ -1,1 +1,65 @@
 # tests/unit
+
+# pki and base64 (src/pki, src/common/base64.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_base64 tests/unit/test_pki_import \
+	tests/unit/test_keyseal
+TESTS += tests/unit/test_base64 tests/unit/test_pki_import \
+	tests/unit/test_keyseal
+endif
+tests_unit_test_base64_SOURCES = tests/unit/test_base64.c
+tests_unit_test_base64_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_base64_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_pki_import_SOURCES = tests/unit/test_pki_import.c \
+	tests/unit/pki_fixtures.c tests/unit/pki_fixtures.h
+tests_unit_test_pki_import_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pki_import_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_keyseal_SOURCES = tests/unit/test_keyseal.c
+tests_unit_test_keyseal_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_keyseal_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+# common parsers and rules, daemon config (src/common, src/daemon/config.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_duration tests/unit/test_arn \
+	tests/unit/test_model_rules tests/unit/test_json_util tests/unit/test_config
+TESTS += tests/unit/test_duration tests/unit/test_arn \
+	tests/unit/test_model_rules tests/unit/test_json_util tests/unit/test_config
+endif
+EXTRA_DIST += tests/unit/vectors/durations.txt
+UNIT_SRCDIR_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CPPFLAGS = $(UNIT_SRCDIR_CPPFLAGS)
+tests_unit_test_duration_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_duration_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_arn_SOURCES = tests/unit/test_arn.c
+tests_unit_test_arn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_arn_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_model_rules_SOURCES = tests/unit/test_model_rules.c
+tests_unit_test_model_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_model_rules_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_json_util_SOURCES = tests/unit/test_json_util.c
+tests_unit_test_json_util_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_json_util_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CPPFLAGS = $(UNIT_SRCDIR_CPPFLAGS)
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_LDADD = $(CONFIG_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+
+# store against a real PostgreSQL (skipped unless CERTFLEET_TEST_DSN is set)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store
+TESTS += tests/unit/test_store
+endif
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_LDADD = $(STORE_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+# the API's request decoding (src/api/input.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_api_input
+TESTS += tests/unit/test_api_input
+endif
+tests_unit_test_api_input_SOURCES = tests/unit/test_api_input.c
+tests_unit_test_api_input_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_api_input_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)

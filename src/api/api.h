@@ -1,0 +1,76 @@
+/*
+ * api.h: what an API action handler sees. The router (router.c) decodes a
+ * request into a struct api_call on the loop thread; the handler runs on a
+ * database thread, inside one transaction for actions that change state,
+ * and leaves either an output object or an ACM exception in the call.
+ */
+#ifndef CERTFLEET_API_API_H
+#define CERTFLEET_API_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/cleanup.h"
+
+typedef struct pg_conn PGconn;
+struct model_rules;
+
+/* Settings fixed at start, shared read-only with the database threads. */
+struct api_env {
+	const char *partition;
+	const char *region;
+	const char *account;
+	const unsigned char *master_key;	/* MASTER_KEY_LEN bytes */
+	const struct model_rules *rules;
+};
+
+/* Reloadable limits, copied into each call when it arrives. */
+struct api_limits {
+	int imported_certificates;
+	int issued_certificates;
+	int domains_per_certificate;
+	int tags_per_certificate;
+};
+
+struct api_call;
+/* Returns 0 with call->output set, or -1 after api_fail(). */
+typedef int (*api_handler_fn)(struct api_call *call, PGconn *conn);
+
+struct api_action {
+	const char *prefix;	/* "CertificateManager" or "CertFleet" */
+	const char *name;	/* "DescribeCertificate" */
+	api_handler_fn handler;
+	bool read_only;		/* runs without a transaction */
+};
+
+struct api_call {
+	const struct api_action *action;
+	const struct api_env *env;
+	struct api_limits limits;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char request_id[37];
+	int64_t now;		/* request time, epoch seconds */
+	json_t *input;		/* request object (borrowed by the handler) */
+
+	json_t *output;		/* set by a successful handler */
+	int http_status;	/* 200, or the error's status */
+	const char *error_type;	/* ACM exception name */
+	char *error_message;
+};
+
+/* Records an ACM exception (HTTP 400) in the call; returns -1. */
+int api_fail(struct api_call *call, const char *type, const char *fmt, ...)
+	_printf_(3, 4);
+/* Maps a store error code to the exception ACM would answer; returns -1. */
+int api_fail_store(struct api_call *call, int rc, const char *msg);
+/* Succeeds with an output object (stolen); NULL means "{}". */
+int api_ok(struct api_call *call, json_t *output);
+
+const struct api_action *api_action_find(const char *target);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * handlers.h: the action handlers the table in actions.c points at, one
+ * file per resource, and the helpers they share.
+ */
+#ifndef CERTFLEET_API_HANDLERS_H
+#define CERTFLEET_API_HANDLERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct pg_conn PGconn;
+struct api_call;
+struct input;
+struct store_tag;
+
+/* certificates.c */
+int handle_import_certificate(struct api_call *call, PGconn *conn);
+int handle_describe_certificate(struct api_call *call, PGconn *conn);
+int handle_get_certificate(struct api_call *call, PGconn *conn);
+int handle_delete_certificate(struct api_call *call, PGconn *conn);
+
+/* certificate_list.c */
+int handle_list_certificates(struct api_call *call, PGconn *conn);
+
+/* tags.c */
+int handle_add_tags_to_certificate(struct api_call *call, PGconn *conn);
+int handle_list_tags_for_certificate(struct api_call *call, PGconn *conn);
+int handle_remove_tags_from_certificate(struct api_call *call, PGconn *conn);
+/*
+ * Reads a Tags member (list of Key/Value). Returns the tags (caller frees
+ * with store_tags_free) or NULL when absent or invalid (recorded in in).
+ */
+struct store_tag *tags_from_input(struct input *in, const char *member,
+    bool required, size_t *n);
+
+/* account.c */
+int handle_get_account_configuration(struct api_call *call, PGconn *conn);
+int handle_put_account_configuration(struct api_call *call, PGconn *conn);
+
+/* The ResourceNotFoundException message for an ARN. */
+int fail_not_found(struct api_call *call, const char *arn);
+
+#endif

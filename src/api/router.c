@@ -1,0 +1,324 @@
+/*
+ * router.c: the one path every control request takes.
+ *
+ * On the loop thread: check method, headers and body, find the action in
+ * the table, decode the JSON, and queue the handler on the database pool.
+ * On a database thread: run the handler, inside a transaction unless the
+ * action is read-only. Back on the loop thread: encode the output or the
+ * exception as AWS JSON 1.1 and reply, logging once per failed call.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/control.h"
+#include "api/router.h"
+#include "common/json_wipe.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "loop/dbpool.h"
+#include "store/store.h"
+
+struct router {
+	struct dbpool *pool;
+	const struct api_env *env;
+	struct api_limits limits;
+	bool ready;
+};
+
+/* A call on its way through the pool; owns the control request. */
+struct routed_call {
+	struct control_request *req;
+	struct api_call call;
+};
+
+int
+api_fail(struct api_call *call, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(call->error_message);
+	va_start(ap, fmt);
+	if (vasprintf(&call->error_message, fmt, ap) < 0)
+		call->error_message = NULL;
+	va_end(ap);
+	call->error_type = type;
+	call->http_status = 400;
+	return -1;
+}
+
+int
+api_fail_store(struct api_call *call, int rc, const char *msg)
+{
+	const char *m = msg ? msg : "";
+
+	switch (rc) {
+	case -ENOENT:
+		return api_fail(call, "ResourceNotFoundException", "%s", m);
+	case -EBUSY:
+		return api_fail(call, "ResourceInUseException", "%s", m);
+	case -ENOSPC:
+		return api_fail(call, "LimitExceededException", "%s", m);
+	case -E2BIG:
+		return api_fail(call, "TooManyTagsException", "%s", m);
+	case -EEXIST:
+		return api_fail(call, "ConflictException", "%s", m);
+	case -EINVAL:
+		return api_fail(call, "ValidationException", "%s", m);
+	case -ECONNRESET:
+		api_fail(call, "ServiceUnavailableException",
+		    "The database is unavailable; retry the request later");
+		call->http_status = 503;
+		return -1;
+	default:
+		api_fail(call, "InternalFailure",
+		    "The request failed on the server (request id %s)",
+		    call->request_id);
+		log_kv(LOG_ERR, LOG_FIELDS("REQUEST_ID", call->request_id,
+		    "ACTION", call->action->name), "%s failed: %s",
+		    call->action->name, m);
+		call->http_status = 500;
+		return -1;
+	}
+}
+
+int
+api_ok(struct api_call *call, json_t *output)
+{
+	call->output = output ? output : json_object();
+	call->http_status = 200;
+	return 0;
+}
+
+/* ---- replies -------------------------------------------------------- */
+
+static void
+reply_json(struct control_request *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	control_reply(req, status, text, strlen(text));
+	json_text_free(text);
+}
+
+static void
+reply_error(struct control_request *req, int status, const char *type,
+    const char *message)
+{
+	json_t *body = json_pack("{s:s, s:s}", "__type", type,
+	    strcmp(type, "AccessDeniedException") == 0 ? "Message" : "message",
+	    message);
+
+	reply_json(req, status, body);
+	json_decref(body);
+}
+
+static void
+routed_call_free(struct routed_call *rc)
+{
+	json_decref(rc->call.input);
+	json_decref(rc->call.output);
+	free(rc->call.error_message);
+	free(rc);
+}
+
+/* ---- the database side ------------------------------------------------ */
+
+static int
+run_call(PGconn *conn, void *arg)
+{
+	struct api_call *call = &((struct routed_call *)arg)->call;
+	_cleanup_free_ char *err = NULL;
+	bool tx = !call->action->read_only;
+	int r;
+
+	if (tx && (r = store_begin(conn, &err)) < 0)
+		return api_fail_store(call, r, err), r;
+	r = call->action->handler(call, conn);
+	if (!tx)
+		return call->http_status == 503 ? -ECONNRESET : 0;
+	if (r < 0) {
+		store_rollback(conn);
+		return call->http_status == 503 ? -ECONNRESET : 0;
+	}
+	if ((r = store_commit(conn, &err)) < 0) {
+		json_decref(call->output);
+		call->output = NULL;
+		api_fail_store(call, r, err);
+		return r == -ECONNRESET ? r : 0;
+	}
+	return 0;
+}
+
+static void
+log_failure(const struct api_call *call)
+{
+	char uid[16];
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)call->uid);
+	log_kv(call->http_status >= 500 ? LOG_WARNING : LOG_INFO,
+	    LOG_FIELDS("REQUEST_ID", call->request_id, "ACTION",
+	    call->action->name, "CALLER_UID", uid, "ERROR_CODE",
+	    call->error_type),
+	    "%s by uid %s failed: %s: %s", call->action->name, uid,
+	    call->error_type, call->error_message ? call->error_message : "");
+}
+
+static void
+call_done(int rc, void *arg)
+{
+	struct routed_call *routed = arg;
+	struct api_call *call = &routed->call;
+
+	if (rc == -ECONNRESET && call->error_type == NULL) {
+		api_fail(call, "ServiceUnavailableException",
+		    "The database is unavailable; retry the request later");
+		call->http_status = 503;
+	}
+	if (call->error_type != NULL) {
+		log_failure(call);
+		reply_error(routed->req, call->http_status, call->error_type,
+		    call->error_message ? call->error_message : "");
+	} else {
+		log_kv(LOG_DEBUG, LOG_FIELDS("REQUEST_ID", call->request_id,
+		    "ACTION", call->action->name), "%s succeeded",
+		    call->action->name);
+		reply_json(routed->req, 200, call->output);
+	}
+	routed_call_free(routed);
+}
+
+/* ---- the loop side --------------------------------------------------- */
+
+static bool
+content_type_ok(const char *ct)
+{
+	return ct == NULL || ct[0] == '\0' ||
+	    strncmp(ct, "application/x-amz-json-1.", 25) == 0 ||
+	    strncmp(ct, "application/json", 16) == 0;
+}
+
+/* Checks everything that needs no action; replies and returns false. */
+static bool
+precheck(struct router *r, struct control_request *req,
+    const struct api_action **action)
+{
+	if (strcmp(req->method, "POST") != 0 || req->url == NULL ||
+	    (strcmp(req->url, "/") != 0 && strncmp(req->url, "/?", 2) != 0)) {
+		reply_error(req, 400, "UnknownOperationException",
+		    "Requests are POST / with an X-Amz-Target header");
+		return false;
+	}
+	if (req->body_too_large) {
+		reply_error(req, 413, "ValidationException",
+		    "The request body is larger than [control] max_body_size "
+		    "allows");
+		return false;
+	}
+	if (req->target == NULL) {
+		reply_error(req, 400, "UnknownOperationException",
+		    "Missing X-Amz-Target header (for example "
+		    "CertificateManager.ListCertificates)");
+		return false;
+	}
+	if ((*action = api_action_find(req->target)) == NULL) {
+		reply_error(req, 400, "UnknownOperationException",
+		    "Unknown operation; X-Amz-Target names no action "
+		    "this service has");
+		return false;
+	}
+	if (!content_type_ok(req->content_type)) {
+		reply_error(req, 400, "SerializationException",
+		    "Content-Type must be application/x-amz-json-1.1");
+		return false;
+	}
+	if (!r->ready) {
+		reply_error(req, 503, "ServiceUnavailableException",
+		    "certfleetd is starting and the database is not ready yet; "
+		    "retry the request later");
+		return false;
+	}
+	return true;
+}
+
+static json_t *
+decode_body(struct control_request *req)
+{
+	json_error_t jerr;
+	json_t *in;
+
+	if (req->body_len == 0)
+		return json_object();
+	in = json_loadb(req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (in == NULL || !json_is_object(in)) {
+		json_decref(in);
+		return NULL;
+	}
+	return in;
+}
+
+void
+router_handle(struct control_request *req, void *arg)
+{
+	struct router *r = arg;
+	const struct api_action *action = NULL;
+	struct routed_call *routed;
+	json_t *input;
+
+	if (!precheck(r, req, &action))
+		return;
+	if ((input = decode_body(req)) == NULL) {
+		reply_error(req, 400, "SerializationException",
+		    "The request body is not a JSON object");
+		return;
+	}
+	routed = xcalloc(1, sizeof(*routed));
+	routed->req = req;
+	routed->call.action = action;
+	routed->call.env = r->env;
+	routed->call.limits = r->limits;
+	routed->call.uid = req->caller.uid;
+	routed->call.gid = req->caller.gid;
+	routed->call.pid = req->caller.pid;
+	memcpy(routed->call.request_id, req->request_id,
+	    sizeof(routed->call.request_id));
+	routed->call.now = time(NULL);
+	routed->call.input = input;
+	dbpool_submit(r->pool, run_call, call_done, routed);
+}
+
+struct router *
+router_new(struct dbpool *pool, const struct api_env *env,
+    const struct api_limits *limits)
+{
+	struct router *r = xcalloc(1, sizeof(*r));
+
+	r->pool = pool;
+	r->env = env;
+	r->limits = *limits;
+	return r;
+}
+
+void
+router_free(struct router *r)
+{
+	free(r);
+}
+
+void
+router_set_ready(struct router *r, bool ready)
+{
+	r->ready = ready;
+}
+
+void
+router_set_limits(struct router *r, const struct api_limits *limits)
+{
+	r->limits = *limits;
+}

@@ -1,0 +1,710 @@
+/*
+ * config.c: the configuration table and everything driven by it. To add a
+ * setting, add a field to struct config and one line to config_table
+ * (keep each section's lines together); parsing, defaults, printing, the
+ * example file and reload follow. Values, defaults included, are parsed
+ * from text by the same code, so a default is always a valid value.
+ *
+ * The file is read with inih through our own line reader, which lets us
+ * report the line of every error, refuse an unknown [section] on its
+ * header line, and refuse lines too long for inih instead of having them
+ * split.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "common/duration.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "daemon/config.h"
+
+enum config_type {
+	CF_STRING,   /* any text, "" allowed */
+	CF_PATH,     /* absolute path; "" only where the default is "" */
+	CF_INT,	     /* int, min..max */
+	CF_DURATION, /* int64_t milliseconds, min..max */
+	CF_SIZE,     /* uint64_t bytes, min..max */
+	CF_MODE,     /* unsigned, octal 0000..07777 */
+	CF_LOGLEVEL, /* int, a syslog priority */
+	CF_BOOL,     /* bool */
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	enum config_type type;
+	const char *def; /* default, in the file's syntax */
+	int64_t min, max;
+	bool reloadable; /* SIGHUP applies it */
+	size_t offset;	 /* of the field in struct config */
+	const char *doc; /* one line */
+	/* CF_STRING only, optional: what else a value must be, and its words. */
+	bool (*valid)(const char *value);
+	const char *valid_doc;
+};
+
+#define F(field) offsetof(struct config, field)
+#define RELOAD true
+#define RESTART false
+#define MS(sec) ((int64_t)(sec) * 1000)
+#define DAY MS(86400)
+
+#define K_STR(sec, key, def, rel, doc) \
+	{ sec, #key, CF_STRING, def, 0, 0, rel, F(key), doc, NULL, NULL }
+#define K_STRV(sec, key, def, rel, valid, valid_doc, doc) \
+	{ sec, #key, CF_STRING, def, 0, 0, rel, F(key), doc, valid, valid_doc }
+#define K_PATH(sec, key, def, rel, doc) \
+	{ sec, #key, CF_PATH, def, 0, 0, rel, F(key), doc, NULL, NULL }
+#define K_INT(sec, key, def, lo, hi, rel, doc) \
+	{ sec, #key, CF_INT, def, lo, hi, rel, F(key), doc, NULL, NULL }
+#define K_DUR(sec, key, field, def, lo, hi, rel, doc) \
+	{ sec, key, CF_DURATION, def, lo, hi, rel, F(field), doc, NULL, NULL }
+#define K_SIZE(sec, key, def, lo, hi, rel, doc) \
+	{ sec, #key, CF_SIZE, def, lo, hi, rel, F(key), doc, NULL, NULL }
+#define K_MODE(sec, key, def, rel, doc) \
+	{ sec, #key, CF_MODE, def, 0, 07777, rel, F(key), doc, NULL, NULL }
+#define K_LEVEL(sec, key, def, rel, doc) \
+	{ sec, #key, CF_LOGLEVEL, def, 0, 0, rel, F(key), doc, NULL, NULL }
+
+/* Fields that go into ARNs keep to the characters the Arn pattern allows. */
+static bool
+arn_field_ok(const char *s, size_t max, bool digits_only)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool digit = c >= '0' && c <= '9';
+
+		if (digits_only ? !digit :
+				  !(digit || (c >= 'a' && c <= 'z') ||
+				      (c >= 'A' && c <= 'Z') ||
+				      strchr("_+=,.@-", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_partition(const char *s)
+{
+	return s[0] != '\0' && arn_field_ok(s, 63, false);
+}
+
+static bool
+valid_region(const char *s)
+{
+	return arn_field_ok(s, 63, false);
+}
+
+static bool
+valid_account(const char *s)
+{
+	return s[0] != '\0' && arn_field_ok(s, 31, true);
+}
+
+#define ARN_CHARS "letters, digits and _+=,.@-"
+
+static const struct config_key config_table[] = {
+	K_PATH("daemon", state_directory, "/var/lib/certfleet", RESTART,
+	    "Folder for the embedded database, the master key and other state."),
+	K_STR("daemon", host_name, "", RESTART,
+	    "Name of this host in messages and audit records; empty: the system host name."),
+	K_LEVEL("daemon", log_level, "info", RELOAD,
+	    "Least important messages logged: error, warning, notice, info or debug."),
+	K_DUR("daemon", "shutdown_grace", shutdown_grace_ms, "10s", 0, MS(3600),
+	    RELOAD, "How long a stop waits for running requests and jobs to finish."),
+
+	K_STR("database", dsn, "", RESTART,
+	    "libpq connection string; empty: the embedded PostgreSQL in <state_directory>/pg, port 5433."),
+	K_INT("database", pool_size, "4", 1, 64, RESTART,
+	    "Connections kept open to the database."),
+	K_DUR("database", "connect_timeout", connect_timeout_ms, "5s", 1,
+	    MS(3600), RELOAD, "Give up on a database connection attempt after this long."),
+	K_DUR("database", "reconnect_max_backoff", reconnect_max_backoff_ms,
+	    "30s", 1, MS(3600), RELOAD,
+	    "Longest wait between attempts to reconnect to the database."),
+
+	{ "control", "socket", CF_PATH, "/run/certfleet/control.sock", 0, 0,
+	    RESTART, F(socket_path), "UNIX socket on which the API and the certfleet command are served.", NULL, NULL },
+	K_MODE("control", socket_mode, "0660", RESTART,
+	    "Permissions of the control socket, in octal."),
+	K_STR("control", socket_group, "", RESTART,
+	    "Group owning the control socket; empty: the daemon's group."),
+	K_INT("control", max_connections_per_uid, "64", 1, 100000, RELOAD,
+	    "Most control connections one user may hold open at once."),
+	K_DUR("control", "request_timeout", request_timeout_ms, "30s", 1,
+	    MS(3600), RELOAD, "Close a control connection whose request takes longer than this."),
+	K_SIZE("control", max_body_size, "4MiB", 1024, (int64_t)1 << 30,
+	    RELOAD, "Largest request body accepted."),
+
+	K_PATH("keys", master_key_file, "", RESTART,
+	    "Key that seals private keys at rest; empty: <state_directory>/master.key."),
+
+	K_STRV("identity", partition, "aws", RESTART, valid_partition,
+	    "1 to 63 " ARN_CHARS, "Partition written into certificate ARNs."),
+	K_STRV("identity", region, "local-1", RESTART, valid_region,
+	    "up to 63 " ARN_CHARS,
+	    "Region written into certificate ARNs and answered by the API."),
+	K_STRV("identity", account, "000000000000", RESTART, valid_account,
+	    "1 to 31 digits", "Account ID written into certificate ARNs."),
+
+	K_INT("limits", imported_certificates, "100", 0, 1000000, RELOAD,
+	    "Most imported certificates kept at once."),
+	K_INT("limits", issued_certificates, "100", 0, 1000000, RELOAD,
+	    "Most certificates issued by certfleet kept at once."),
+	K_INT("limits", domains_per_certificate, "10", 1, 100, RELOAD,
+	    "Most domain names (the name and its alternative names) on one certificate."),
+	K_INT("limits", tags_per_certificate, "50", 0, 50, RELOAD,
+	    "Most tags on one certificate."),
+};
+
+static void *
+field_ptr(const struct config *cfg, const struct config_key *k)
+{
+	return (char *)cfg + k->offset;
+}
+
+static char **
+str_field(const struct config *cfg, const struct config_key *k)
+{
+	return field_ptr(cfg, k);
+}
+
+static bool
+is_string_type(enum config_type t)
+{
+	return t == CF_STRING || t == CF_PATH;
+}
+
+/* What a value of the key's type looks like, for error messages. */
+static char *
+expected_text(const struct config_key *k)
+{
+	char lo[DURATION_FORMAT_MAX], hi[DURATION_FORMAT_MAX];
+
+	switch (k->type) {
+	case CF_INT:
+		return xasprintf("an integer from %lld to %lld",
+		    (long long)k->min, (long long)k->max);
+	case CF_DURATION:
+		duration_format(k->min, lo, sizeof(lo));
+		duration_format(k->max, hi, sizeof(hi));
+		return xasprintf("a duration like 30s, 5m or 1h30m, from %s to %s",
+		    lo, hi);
+	case CF_SIZE:
+		size_format((uint64_t)k->min, lo, sizeof(lo));
+		size_format((uint64_t)k->max, hi, sizeof(hi));
+		return xasprintf("a size like 512KiB or 4MiB, from %s to %s",
+		    lo, hi);
+	case CF_MODE:
+		return xstrdup("an octal mode like 0660");
+	case CF_LOGLEVEL:
+		return xstrdup("one of error, warning, notice, info, debug");
+	case CF_BOOL:
+		return xstrdup("yes or no");
+	case CF_PATH:
+		return xstrdup("an absolute path");
+	case CF_STRING:
+		break;
+	}
+	return xstrdup(k->valid_doc ? k->valid_doc : "text");
+}
+
+static int
+parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_mode(const char *s, unsigned *out)
+{
+	size_t n = strlen(s);
+	unsigned v = 0;
+
+	if (n < 3 || n > 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return -EINVAL;
+		v = v * 8 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Parses text into the key's field; -EINVAL when the text does not fit the type. */
+static int
+set_value(struct config *cfg, const struct config_key *k, const char *text)
+{
+	void *p = field_ptr(cfg, k);
+	int64_t i;
+	uint64_t u;
+	int level;
+
+	switch (k->type) {
+	case CF_PATH:
+		if (text[0] != '/' && !(text[0] == '\0' && k->def[0] == '\0'))
+			return -EINVAL;
+		/* fall through */
+	case CF_STRING:
+		if (k->valid && !k->valid(text))
+			return -EINVAL;
+		free(*(char **)p);
+		*(char **)p = xstrdup(text);
+		return 0;
+	case CF_INT:
+		if (parse_int(text, k->min, k->max, &i) < 0)
+			return -EINVAL;
+		*(int *)p = (int)i;
+		return 0;
+	case CF_DURATION:
+		if (duration_parse(text, &i) < 0 || i < k->min || i > k->max)
+			return -EINVAL;
+		*(int64_t *)p = i;
+		return 0;
+	case CF_SIZE:
+		if (size_parse(text, &u) < 0 || u < (uint64_t)k->min ||
+		    u > (uint64_t)k->max)
+			return -EINVAL;
+		*(uint64_t *)p = u;
+		return 0;
+	case CF_MODE:
+		return parse_mode(text, p);
+	case CF_LOGLEVEL:
+		if ((level = log_level_from_string(text)) < 0)
+			return -EINVAL;
+		*(int *)p = level;
+		return 0;
+	case CF_BOOL:
+		return parse_bool(text, p);
+	}
+	return -EINVAL;
+}
+
+/* The value in the file's syntax, malloc'd. */
+static char *
+format_value(const struct config *cfg, const struct config_key *k)
+{
+	const void *p = field_ptr(cfg, k);
+	char buf[DURATION_FORMAT_MAX];
+
+	switch (k->type) {
+	case CF_STRING:
+	case CF_PATH:
+		return xstrdup(*(char *const *)p ? *(char *const *)p : "");
+	case CF_INT:
+		return xasprintf("%d", *(const int *)p);
+	case CF_DURATION:
+		duration_format(*(const int64_t *)p, buf, sizeof(buf));
+		return xstrdup(buf);
+	case CF_SIZE:
+		size_format(*(const uint64_t *)p, buf, sizeof(buf));
+		return xstrdup(buf);
+	case CF_MODE:
+		return xasprintf("%04o", *(const unsigned *)p);
+	case CF_LOGLEVEL:
+		return xstrdup(log_level_to_string(*(const int *)p));
+	case CF_BOOL:
+		return xstrdup(*(const bool *)p ? "yes" : "no");
+	}
+	return xstrdup("");
+}
+
+static bool
+value_equal(const struct config *a, const struct config *b,
+    const struct config_key *k)
+{
+	const void *pa = field_ptr(a, k), *pb = field_ptr(b, k);
+
+	switch (k->type) {
+	case CF_STRING:
+	case CF_PATH:
+		return strcmp(*(char *const *)pa ? *(char *const *)pa : "",
+			   *(char *const *)pb ? *(char *const *)pb : "") == 0;
+	case CF_INT:
+	case CF_LOGLEVEL:
+		return *(const int *)pa == *(const int *)pb;
+	case CF_DURATION:
+		return *(const int64_t *)pa == *(const int64_t *)pb;
+	case CF_SIZE:
+		return *(const uint64_t *)pa == *(const uint64_t *)pb;
+	case CF_MODE:
+		return *(const unsigned *)pa == *(const unsigned *)pb;
+	case CF_BOOL:
+		return *(const bool *)pa == *(const bool *)pb;
+	}
+	return false;
+}
+
+/* Copies one value from src to dst, duplicating strings. */
+static void
+copy_value(struct config *dst, const struct config *src,
+    const struct config_key *k)
+{
+	if (is_string_type(k->type)) {
+		char **d = str_field(dst, k), *const *s = str_field(src, k);
+
+		free(*d);
+		*d = xstrdup(*s ? *s : "");
+		return;
+	}
+	switch (k->type) {
+	case CF_INT:
+	case CF_LOGLEVEL:
+		*(int *)field_ptr(dst, k) = *(const int *)field_ptr(src, k);
+		break;
+	case CF_DURATION:
+		*(int64_t *)field_ptr(dst, k) =
+		    *(const int64_t *)field_ptr(src, k);
+		break;
+	case CF_SIZE:
+		*(uint64_t *)field_ptr(dst, k) =
+		    *(const uint64_t *)field_ptr(src, k);
+		break;
+	case CF_MODE:
+		*(unsigned *)field_ptr(dst, k) =
+		    *(const unsigned *)field_ptr(src, k);
+		break;
+	case CF_BOOL:
+		*(bool *)field_ptr(dst, k) = *(const bool *)field_ptr(src, k);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct config_key *
+find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+		if (strcmp(config_table[i].section, section) == 0 &&
+		    strcmp(config_table[i].name, name) == 0)
+			return &config_table[i];
+	return NULL;
+}
+
+static bool
+section_known(const char *section)
+{
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+		if (strcmp(config_table[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+		if (is_string_type(config_table[i].type))
+			free(*str_field(cfg, &config_table[i]));
+	free(cfg);
+}
+
+/* The defaults every load starts from, before derived values. */
+static struct config *
+config_new_defaults(void)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+		if (set_value(cfg, &config_table[i], config_table[i].def) < 0) {
+			/* A bad default is a bug in the table. */
+			log_debug("config: bad default for %s.%s",
+			    config_table[i].section, config_table[i].name);
+			config_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
+/* Fills the settings whose empty value stands for a computed one. */
+static void
+fill_derived(struct config *cfg)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (cfg->master_key_file[0] == '\0') {
+		free(cfg->master_key_file);
+		cfg->master_key_file = xasprintf("%s/master.key",
+		    cfg->state_directory);
+	}
+	if (cfg->host_name[0] == '\0') {
+		if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		free(cfg->host_name);
+		cfg->host_name = xstrdup(host);
+	}
+}
+
+int
+config_load_defaults(struct config **out)
+{
+	struct config *cfg = config_new_defaults();
+
+	if (cfg == NULL)
+		return -EINVAL;
+	fill_derived(cfg);
+	*out = cfg;
+	return 0;
+}
+
+struct load_ctx {
+	struct config *cfg;
+	const char *path;
+	FILE *f;
+	int lineno;   /* of the line inih is handling, counted as inih does */
+	int err_line; /* first error we found, 0 if none */
+	char *err;    /* its message, without "PATH:LINE: " */
+};
+
+static void
+load_error(struct load_ctx *ctx, char *msg)
+{
+	if (ctx->err_line != 0) {
+		free(msg);
+		return;
+	}
+	ctx->err_line = ctx->lineno;
+	ctx->err = msg;
+}
+
+/* Refuses an unknown section on its header line, even if it holds no keys. */
+static void
+check_section_header(struct load_ctx *ctx, const char *line)
+{
+	const char *end;
+
+	if (line[0] != '[' || (end = strchr(line, ']')) == NULL)
+		return;
+	_cleanup_free_ char *name = xstrndup(line + 1, (size_t)(end - line - 1));
+	if (!section_known(name))
+		load_error(ctx, xasprintf("unknown section [%s]", name));
+}
+
+/* inih's line reader: fgets plus line counting and the checks above. */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *ctx = stream;
+	size_t len;
+	int c;
+
+	if (fgets(str, num, ctx->f) == NULL)
+		return NULL;
+	ctx->lineno++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && (c = fgetc(ctx->f)) != EOF &&
+	    c != '\n') {
+		load_error(ctx, xasprintf("line longer than %d characters",
+				    num - 2));
+		/* Skip the rest so inih sees no fragments of it. */
+		while ((c = fgetc(ctx->f)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+	}
+	check_section_header(ctx, str);
+	return str;
+}
+
+static int
+handle_key(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct load_ctx *ctx = user;
+	const struct config_key *k;
+
+	if (section[0] == '\0')
+		load_error(ctx,
+		    xasprintf("key '%s' outside of any section", name));
+	else if (!section_known(section))
+		load_error(ctx, xasprintf("unknown section [%s]", section));
+	else if ((k = find_key(section, name)) == NULL)
+		load_error(ctx, xasprintf("unknown key '%s' in section [%s]",
+				    name, section));
+	else if (set_value(ctx->cfg, k, value) < 0) {
+		_cleanup_free_ char *exp = expected_text(k);
+
+		load_error(ctx, xasprintf("[%s] %s: expected %s, got '%s'",
+				    section, name, exp, value));
+	}
+	/* Our errors are collected in ctx; inih's own syntax errors are not. */
+	return 1;
+}
+
+int
+config_load(const char *path, struct config **out, char **reterr_msg)
+{
+	struct load_ctx ctx = { .path = path };
+	int r;
+
+	ctx.f = fopen(path, "re");
+	if (ctx.f == NULL) {
+		r = -errno;
+		if (reterr_msg)
+			*reterr_msg = xasprintf(
+			    "%s: cannot open configuration file: %s", path,
+			    strerror(-r));
+		return r;
+	}
+	ctx.cfg = config_new_defaults();
+	r = ctx.cfg ? ini_parse_stream(read_line, &ctx, handle_key, &ctx) : -2;
+	fclose(ctx.f);
+	if (r > 0 && (ctx.err_line == 0 || r < ctx.err_line)) {
+		free(ctx.err);
+		ctx.err_line = r;
+		ctx.err = xstrdup("syntax error");
+	} else if (r < 0 && ctx.err_line == 0) {
+		ctx.err_line = ctx.lineno;
+		ctx.err = xstrdup("cannot parse the file");
+	}
+	if (ctx.err_line != 0) {
+		if (reterr_msg)
+			*reterr_msg = xasprintf("%s:%d: %s", path,
+			    ctx.err_line, ctx.err);
+		free(ctx.err);
+		config_free(ctx.cfg);
+		return -EINVAL;
+	}
+	fill_derived(ctx.cfg);
+	*out = ctx.cfg;
+	return 0;
+}
+
+/* "# doc" and "# <type>; <reload>" above a key. */
+static void
+print_doc(const struct config_key *k, FILE *out)
+{
+	_cleanup_free_ char *exp = expected_text(k);
+	const char *when = k->reloadable ? "Applied on reload (SIGHUP)." :
+					   "Needs a restart.";
+
+	fprintf(out, "# %s\n", k->doc);
+	if (k->type == CF_STRING && k->valid == NULL)
+		fprintf(out, "# %s\n", when);
+	else
+		fprintf(out, "# Value: %s. %s\n", exp, when);
+}
+
+static void
+print_table(const struct config *cfg, bool example, FILE *out)
+{
+	const char *section = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+		const struct config_key *k = &config_table[i];
+		_cleanup_free_ char *v = NULL;
+
+		if (section == NULL || strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, "[%s]\n", section);
+		}
+		print_doc(k, out);
+		v = example ? xstrdup(k->def) : format_value(cfg, k);
+		fprintf(out, "%s%s =%s%s\n\n", example ? "#" : "", k->name,
+		    v[0] ? " " : "", v);
+	}
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	fputs("# certfleetd: the effective configuration, every key with its "
+	      "current value.\n\n",
+	    out);
+	print_table(cfg, false, out);
+}
+
+void
+config_print_example(FILE *out)
+{
+	fputs("# certfleetd configuration.\n"
+	      "#\n"
+	      "# Every key is listed with its default value, commented out:\n"
+	      "# uncomment a line and change the value to override it.\n"
+	      "# Durations take the units ms, s, m, h, d and w (\"30s\", "
+	      "\"1h30m\");\n"
+	      "# sizes take B, KiB, MiB, GiB and TiB (\"4MiB\"). A ';' after "
+	      "a space\n"
+	      "# starts a comment, also at the end of a value.\n\n",
+	    out);
+	print_table(NULL, true, out);
+}
+
+bool
+config_equal(const struct config *a, const struct config *b)
+{
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+		if (!value_equal(a, b, &config_table[i]))
+			return false;
+	return true;
+}
+
+void
+config_apply_reload(struct config *cur, const struct config *next,
+    char **not_reloaded)
+{
+	char *list = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+		const struct config_key *k = &config_table[i];
+		char *joined;
+
+		if (value_equal(cur, next, k))
+			continue;
+		if (k->reloadable) {
+			copy_value(cur, next, k);
+			continue;
+		}
+		joined = list ? xasprintf("%s, %s.%s", list, k->section,
+					k->name) :
+				xasprintf("%s.%s", k->section, k->name);
+		free(list);
+		list = joined;
+	}
+	*not_reloaded = list;
+}

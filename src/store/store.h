@@ -1,0 +1,205 @@
+/*
+ * store.h: every SQL statement certfleet runs lives behind this header.
+ *
+ * All functions are synchronous and take a connection owned by the caller:
+ * the daemon calls them from its database threads (src/loop/dbpool.c), never
+ * from the event loop. They run inside whatever transaction the caller has
+ * opened (store_begin/store_commit/store_rollback), so that an API action, its
+ * side effects and, later, its audit event commit together or not at all.
+ *
+ * Return values: 0 on success, or
+ *   -ENOENT      no such certificate (or tag, where it matters)
+ *   -EBUSY       the certificate is in use (bindings exist)
+ *   -ENOSPC      a configured limit would be exceeded
+ *   -E2BIG       too many tags
+ *   -EINVAL      a value the database refused (bad token, constraint)
+ *   -ECONNRESET  the connection is unusable: the caller answers 503 and
+ *                reconnects; nothing was committed
+ *   -EIO         any other database error (message in *reterr_msg)
+ */
+#ifndef CERTFLEET_STORE_STORE_H
+#define CERTFLEET_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cleanup.h"
+
+typedef struct pg_conn PGconn;
+
+/* ---- connection-level helpers ------------------------------------------ */
+
+/* Prepares this module's statements on a fresh connection. */
+int store_prepare(PGconn *conn, char **reterr_msg) _wur_;
+int store_begin(PGconn *conn, char **reterr_msg) _wur_;
+int store_commit(PGconn *conn, char **reterr_msg) _wur_;
+void store_rollback(PGconn *conn);
+/* Maps the connection's state after a failure to -ECONNRESET or -EIO. */
+int store_error_code(PGconn *conn);
+
+/* ---- migrations (store/migrate.c) --------------------------------------- */
+
+/*
+ * Applies the migrations compiled into the binary (sql/NNN_name.sql), in
+ * order, each in its own transaction, under a session advisory lock so that
+ * several daemons starting together apply each migration once. A database
+ * whose newest applied migration is unknown to this binary is refused with
+ * -EPROTO and a message naming both versions.
+ */
+int store_migrate(PGconn *conn, int *applied, char **reterr_msg) _wur_;
+/* Highest migration number this binary knows. */
+int store_schema_version(void);
+
+/* ---- certificates (store/certificates.c) -------------------------------- */
+
+struct store_tag {
+	char *key;
+	char *value;	/* NULL when the tag has no value */
+};
+
+/* A certificate version as it is written: the facts and the sealed key. */
+struct store_cert_version {
+	char *certificate_pem;
+	char *chain_pem;		/* NULL when none */
+	unsigned char *sealed_key;	/* output of key_seal(), never plaintext */
+	size_t sealed_key_len;
+	char *serial;
+	char *subject;
+	char *issuer;
+	char *domain_name;
+	char **names;			/* SubjectAlternativeNames, NULL-terminated */
+	int64_t not_before;
+	int64_t not_after;
+	char *key_algorithm;		/* "RSA_2048", "EC_prime256v1", ... */
+	char *signature_algorithm;
+	char **key_usages;		/* NULL-terminated ACM names */
+	char **extended_key_usages;	/* NULL-terminated ACM names */
+	char *fingerprint_sha256;
+};
+
+/* One certificate as DescribeCertificate and GetCertificate need it. */
+struct store_cert {
+	char *arn;
+	char *type;			/* IMPORTED, AMAZON_ISSUED, PRIVATE */
+	char *status;			/* CertificateStatus */
+	char *failure_reason;		/* NULL unless FAILED */
+	char *renewal_eligibility;	/* ELIGIBLE, INELIGIBLE */
+	int64_t created_at;
+	int64_t imported_at;		/* 0 when not imported */
+	int64_t issued_at;		/* 0 when not issued */
+	int version;			/* current version number, from 1 */
+	struct store_cert_version cur;	/* sealed_key left NULL by reads */
+	char **in_use_by;		/* binding ARNs, NULL-terminated */
+};
+
+void store_cert_free(struct store_cert *c);
+void store_cert_version_clear(struct store_cert_version *v);
+void store_tags_free(struct store_tag *tags, size_t n);
+
+/*
+ * Inserts an imported certificate: row, version 1, names and tags. Refuses
+ * with -ENOSPC when `limit` imported certificates exist already (counted
+ * under a lock, so concurrent imports cannot overshoot).
+ */
+int store_cert_import(PGconn *conn, const char *arn,
+    const struct store_cert_version *v, const struct store_tag *tags,
+    size_t n_tags, int limit, char **reterr_msg) _wur_;
+
+/*
+ * Re-import: replaces certificate, chain and key of an existing imported
+ * certificate with a new version; keeps ARN, tags and bindings. -ENOENT if
+ * unknown; -EINVAL with a message if the certificate is not IMPORTED.
+ */
+int store_cert_reimport(PGconn *conn, const char *arn,
+    const struct store_cert_version *v, char **reterr_msg) _wur_;
+
+/* Reads one certificate with its current version (sealed key not read). */
+int store_cert_get(PGconn *conn, const char *arn, struct store_cert **out,
+    char **reterr_msg) _wur_;
+
+/*
+ * The sealed private key of a version (0 = the current one), for
+ * GetCertificate/ExportCertificate and deployment; malloc'd, the caller
+ * frees it with secret_free(). -ENOENT if there is no such version.
+ */
+int store_cert_sealed_key(PGconn *conn, const char *arn, int version,
+    unsigned char **key, size_t *key_len, char **reterr_msg) _wur_;
+
+/*
+ * Deletes a certificate with all versions, names, tags and key material.
+ * -EBUSY if bindings refer to it.
+ */
+int store_cert_delete(PGconn *conn, const char *arn, char **reterr_msg) _wur_;
+
+/* ---- listing ------------------------------------------------------------- */
+
+struct store_list_query {
+	char **statuses;		/* NULL = every status */
+	char **key_types;		/* ACM KeyAlgorithm names; never NULL here:
+					   the API supplies the RSA_1024/RSA_2048
+					   default ACM applies */
+	char **key_usages;		/* NULL = no filter; "ANY" matches all */
+	char **extended_key_usages;	/* NULL = no filter; "ANY" matches all */
+	bool descending;		/* SortOrder DESCENDING */
+	int64_t after_seq;		/* keyset position from NextToken; 0 = start */
+	int max_items;			/* 1..1000 */
+};
+
+struct store_cert_summary {
+	int64_t seq;			/* creation order; feeds NextToken */
+	char *arn;
+	char *domain_name;
+	char **names;			/* SubjectAlternativeNameSummaries */
+	char *status;
+	char *type;
+	char *key_algorithm;
+	char **key_usages;
+	char **extended_key_usages;
+	bool in_use;
+	char *renewal_eligibility;
+	int64_t not_before, not_after, created_at, imported_at, issued_at;
+};
+
+struct store_cert_page {
+	struct store_cert_summary *items;
+	size_t n_items;
+	bool more;			/* a further page exists */
+};
+
+void store_cert_page_free(struct store_cert_page *p);
+
+/*
+ * One page in creation order (ascending or descending) strictly after
+ * after_seq. Keyset paging on an immutable sequence keeps pages correct
+ * while certificates are added and deleted between calls.
+ */
+int store_cert_list(PGconn *conn, const struct store_list_query *q,
+    struct store_cert_page **out, char **reterr_msg) _wur_;
+
+/* ---- tags (store/tags.c) ------------------------------------------------ */
+
+/* Adds or overwrites tags; -E2BIG if the result would exceed `max_tags`. */
+int store_tags_add(PGconn *conn, const char *arn, const struct store_tag *tags,
+    size_t n, int max_tags, char **reterr_msg) _wur_;
+/* Removes by key, or by key and value when value is not NULL. */
+int store_tags_remove(PGconn *conn, const char *arn,
+    const struct store_tag *tags, size_t n, char **reterr_msg) _wur_;
+/* Tags sorted by key. */
+int store_tags_list(PGconn *conn, const char *arn, struct store_tag **out,
+    size_t *n, char **reterr_msg) _wur_;
+
+/* ---- account configuration (store/account.c) ----------------------------- */
+
+/* DaysBeforeExpiry; 45 until set. */
+int store_account_get(PGconn *conn, int *days_before_expiry,
+    char **reterr_msg) _wur_;
+/*
+ * Sets DaysBeforeExpiry. The idempotency token is remembered for an hour:
+ * the same token with another value is refused with -EEXIST (ACM's
+ * ConflictException).
+ */
+int store_account_put(PGconn *conn, int days_before_expiry,
+    const char *idempotency_token, char **reterr_msg) _wur_;
+
+#endif
