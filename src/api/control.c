@@ -617,6 +617,16 @@ control_server_new(struct event_base *base, const struct control_settings *s,
 }
 
 void
+control_server_set_limits(struct control_server *srv,
+    int max_connections_per_uid, int64_t request_timeout_ms,
+    size_t max_body_size)
+{
+	srv->s.max_connections_per_uid = max_connections_per_uid;
+	srv->s.request_timeout_ms = request_timeout_ms;
+	srv->s.max_body_size = max_body_size;
+}
+
+void
 control_server_stop_accepting(struct control_server *srv)
 {
 	srv->accepting = false;

@@ -60,6 +60,10 @@ struct control_settings {
 int control_server_new(struct event_base *base,
     const struct control_settings *settings, struct control_server **out,
     char **reterr_msg) _wur_;
+/* Applies reloaded limits; connections already open keep their timeout. */
+void control_server_set_limits(struct control_server *srv,
+    int max_connections_per_uid, int64_t request_timeout_ms,
+    size_t max_body_size);
 /* Stops accepting new connections; requests in flight still get replies. */
 void control_server_stop_accepting(struct control_server *srv);
 /* Connections still open with a request in flight. */

@@ -20,12 +20,10 @@
 
 #include "common/cleanup.h"
 
-static inline void
-json_decrefp(json_t **p)
-{
-	json_decref(*p);
-}
+/* jansson's own json_decrefp (behind json_auto_t) frees a local. */
+#ifndef _cleanup_json_
 #define _cleanup_json_ _cleanup_(json_decrefp)
+#endif
 
 enum shape_type {
 	SHAPE_STRING,

@@ -26,18 +26,21 @@
 #include "common/xmalloc.h"
 
 /* Scalars and the shapes built from them. */
-static const struct shape s_string = { SHAPE_STRING };
-static const struct shape s_integer = { SHAPE_INTEGER };
-static const struct shape s_blob = { SHAPE_BLOB };
-static const struct shape s_string_list = { SHAPE_LIST, &s_string };
+static const struct shape s_string = { .type = SHAPE_STRING };
+static const struct shape s_integer = { .type = SHAPE_INTEGER };
+static const struct shape s_blob = { .type = SHAPE_BLOB };
+static const struct shape s_string_list = {
+	.type = SHAPE_LIST, .member = &s_string };
 
 static const struct shape_member tag_members[] = {
 	{ "Key", &s_string, true, NULL },
 	{ "Value", &s_string, false, NULL },
 	{ NULL },
 };
-static const struct shape s_tag = { SHAPE_STRUCT, NULL, tag_members };
-static const struct shape s_tag_list = { SHAPE_LIST, &s_tag };
+static const struct shape s_tag = {
+	.type = SHAPE_STRUCT, .members = tag_members };
+static const struct shape s_tag_list = {
+	.type = SHAPE_LIST, .member = &s_tag };
 
 static const struct shape_member filters_members[] = {
 	{ "extendedKeyUsage", &s_string_list, false, NULL },
@@ -47,32 +50,33 @@ static const struct shape_member filters_members[] = {
 	{ "managedBy", &s_string, false, NULL },
 	{ NULL },
 };
-static const struct shape s_filters = { SHAPE_STRUCT, NULL, filters_members };
+static const struct shape s_filters = {
+	.type = SHAPE_STRUCT, .members = filters_members };
 
 static const struct shape_member expiry_events_members[] = {
 	{ "DaysBeforeExpiry", &s_integer, false, NULL },
 	{ NULL },
 };
-static const struct shape s_expiry_events = { SHAPE_STRUCT, NULL,
-	expiry_events_members };
+static const struct shape s_expiry_events = {
+	.type = SHAPE_STRUCT, .members = expiry_events_members };
 
 static const struct shape_member certificate_options_members[] = {
 	{ "CertificateTransparencyLoggingPreference", &s_string, false, NULL },
 	{ "Export", &s_string, false, NULL },
 	{ NULL },
 };
-static const struct shape s_certificate_options = { SHAPE_STRUCT, NULL,
-	certificate_options_members };
+static const struct shape s_certificate_options = {
+	.type = SHAPE_STRUCT, .members = certificate_options_members };
 
 static const struct shape_member domain_validation_option_members[] = {
 	{ "DomainName", &s_string, true, NULL },
 	{ "ValidationDomain", &s_string, true, NULL },
 	{ NULL },
 };
-static const struct shape s_domain_validation_option = { SHAPE_STRUCT, NULL,
-	domain_validation_option_members };
-static const struct shape s_domain_validation_options = { SHAPE_LIST,
-	&s_domain_validation_option };
+static const struct shape s_domain_validation_option = {
+	.type = SHAPE_STRUCT, .members = domain_validation_option_members };
+static const struct shape s_domain_validation_options = {
+	.type = SHAPE_LIST, .member = &s_domain_validation_option };
 
 #define ARN_DOC "The certificate's ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)."
 #define TAGS_DOC "Tags: Key=k,Value=v ... or JSON [{\"Key\":\"k\",\"Value\":\"v\"}]."

@@ -35,7 +35,7 @@ iso8601(double t)
 	long us;
 	time_t tt;
 	struct tm tm;
-	char date[32], frac[16] = "";
+	char date[32], frac[32] = "";
 	long off;
 
 	if ((double)sec > t)

@@ -16,18 +16,21 @@
 #include "common/base64.h"
 #include "common/xmalloc.h"
 
+/* Byte for byte what Python's json.dumps() gives botocore's encoder. */
 char *
 paginate_token_encode(const char *next_token, json_int_t truncate)
 {
-	_cleanup_json_ json_t *t = json_object();
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *value = NULL, *text = NULL;
+	json_t *s = next_token ? json_string(next_token) : json_null();
 
-	json_object_set_new(t, "NextToken",
-	    next_token ? json_string(next_token) : json_null());
+	value = json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+	json_decref(s);
 	if (truncate > 0)
-		json_object_set_new(t, "boto_truncate_amount",
-		    json_integer(truncate));
-	text = json_dumps(t, JSON_COMPACT);
+		text = xasprintf("{\"NextToken\": %s, \"boto_truncate_amount\": "
+				 "%" JSON_INTEGER_FORMAT "}",
+		    value, truncate);
+	else
+		text = xasprintf("{\"NextToken\": %s}", value);
 	return base64_encode(text, strlen(text));
 }
 

@@ -129,10 +129,10 @@ static const struct config_key config_table[] = {
 	K_INT("database", pool_size, "4", 1, 64, RESTART,
 	    "Connections kept open to the database."),
 	K_DUR("database", "connect_timeout", connect_timeout_ms, "5s", 1,
-	    MS(3600), RELOAD, "Give up on a database connection attempt after this long."),
+	    MS(3600), RESTART, "Give up on a database connection attempt after this long."),
 	K_DUR("database", "reconnect_max_backoff", reconnect_max_backoff_ms,
-	    "30s", 1, MS(3600), RELOAD,
-	    "Longest wait between attempts to reconnect to the database."),
+	    "5s", 1, MS(3600), RESTART,
+	    "Longest wait between attempts to reconnect to the database; requests meanwhile get ServiceUnavailableException."),
 
 	{ "control", "socket", CF_PATH, "/run/certfleet/control.sock", 0, 0,
 	    RESTART, F(socket_path), "UNIX socket on which the API and the certfleet command are served.", NULL, NULL },

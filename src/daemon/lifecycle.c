@@ -218,6 +218,9 @@ lifecycle_reload(struct daemon_ctx *ctx)
 		.tags_per_certificate = ctx->cfg->tags_per_certificate,
 	};
 	router_set_limits(ctx->router, &limits);
+	control_server_set_limits(ctx->control,
+	    ctx->cfg->max_connections_per_uid, ctx->cfg->request_timeout_ms,
+	    ctx->cfg->max_body_size);
 	log_notice("configuration reloaded from %s", ctx->config_path);
 	if (restart != NULL)
 		log_warning("reload: changed settings that take effect only "

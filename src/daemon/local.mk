@@ -4,8 +4,10 @@ include src/daemon/config.mk
 noinst_LIBRARIES += src/daemon/libdaemon.a
 src_daemon_libdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(JANSSON_CFLAGS) $(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(PCRE2_CFLAGS)
+	$(PCRE2_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS)
 src_daemon_libdaemon_a_SOURCES = \
+	src/loop/ares_loop.c src/loop/ares_loop.h \
+	src/loop/curl_loop.c src/loop/curl_loop.h \
 	src/loop/dbpool.c src/loop/dbpool.h \
 	src/api/api.h \
 	src/api/actions.c \
@@ -21,7 +23,8 @@ src_daemon_libdaemon_a_SOURCES = \
 	src/daemon/lifecycle.c
 DAEMON_LIBS = src/daemon/libdaemon.a $(STORE_LIBS) $(PKI_LIBS) \
 	$(CONFIG_LIBS) $(COMMON_LIBS) $(LIBEVENT_LIBS) $(HTTP_PARSER_LIBS) \
-	$(LIBPQ_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+	$(LIBPQ_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(CARES_LIBS) $(CURL_LIBS)
 
 sbin_PROGRAMS += src/daemon/certfleetd
 src_daemon_certfleetd_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS)

@@ -127,6 +127,13 @@ worker_backoff(struct db_worker *w)
 	w->next_attempt_ms = now_ms() + b / 2 + rand_r(&w->seed) % (b / 2 + 1);
 }
 
+/* libpq prints notices (and the server's goodbye) on stderr by default. */
+static void
+notice_to_log(void *arg, const char *message)
+{
+	log_debug("database: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static bool
 worker_connect(struct db_worker *w)
 {
@@ -140,6 +147,7 @@ worker_connect(struct db_worker *w)
 
 	w->generation = atomic_load(&pool->generation);
 	w->conn = PQconnectdbParams(keys, values, 1);
+	PQsetNoticeProcessor(w->conn, notice_to_log, NULL);
 	if (PQstatus(w->conn) == CONNECTION_OK &&
 	    (pool->s.setup == NULL || pool->s.setup(w->conn, pool->s.setup_arg, &err) == 0)) {
 		w->backoff_ms = 0;

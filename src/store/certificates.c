@@ -103,7 +103,12 @@
 	"  THEN c.current_version ELSE $2::integer END"                \
 	" WHERE c.arn = $1"
 
-/* $1 keyset position, $2..$5 filters (NULL: none), $6 limit. */
+/*
+ * $1 keyset position, $2..$5 filters (NULL: none), $6 limit. Not prepared:
+ * planned with the actual parameters, the filters that are off fold away
+ * and the primary key's order serves ORDER BY and LIMIT; a generic plan
+ * would filter and sort every row after the position.
+ */
 #define SQL_LIST(cmp, order)                                                  \
 	"SELECT c.id, c.arn, c.domain_name, array_to_json(c.names),"           \
 	" effective_status(c.status, c.not_after), c.type, c.key_algorithm,"   \
@@ -132,8 +137,6 @@ const struct store_stmt store_cert_stmts[] = {
 	{ "cert_get", SQL_GET },
 	{ "cert_key", SQL_KEY },
 	{ "cert_delete", "DELETE FROM certificates WHERE id = $1" },
-	{ "cert_list_asc", SQL_LIST(">", "ASC") },
-	{ "cert_list_desc", SQL_LIST("<", "DESC") },
 	{ NULL, NULL },
 };
 
@@ -561,8 +564,8 @@ store_cert_list(PGconn *conn, const struct store_list_query *q,
 	sp_filter(&p, q->extended_key_usages, true);
 	/* One more than asked tells whether another page exists. */
 	sp_int(&p, (int64_t)q->max_items + 1);
-	r = store_exec(conn, q->descending ? "cert_list_desc" : "cert_list_asc",
-	    &p, &res, reterr_msg);
+	r = store_exec_sql(conn, q->descending ? SQL_LIST("<", "DESC") :
+	    SQL_LIST(">", "ASC"), &p, &res, reterr_msg);
 	if (r < 0)
 		return r;
 

@@ -136,17 +136,13 @@ store_prepare(PGconn *conn, char **reterr_msg)
 	return 0;
 }
 
+/* Hands a successful result to *out, or maps the failure. */
 static int
-exec_prepared(PGconn *conn, const char *stmt, const struct store_params *p,
-    int result_format, PGresult **out, char **reterr_msg)
+exec_result(PGconn *conn, PGresult *res, PGresult **out, char **reterr_msg)
 {
-	PGresult *res;
-	ExecStatusType st;
+	ExecStatusType st = PQresultStatus(res);
 	int r;
 
-	res = PQexecPrepared(conn, stmt, p ? p->n : 0, p ? p->values : NULL,
-	    p ? p->lengths : NULL, p ? p->formats : NULL, result_format);
-	st = PQresultStatus(res);
 	if (res == NULL || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
 		r = store_result_error(conn, res, reterr_msg);
 		PQclear(res);
@@ -157,6 +153,28 @@ exec_prepared(PGconn *conn, const char *stmt, const struct store_params *p,
 	else
 		PQclear(res);
 	return 0;
+}
+
+static int
+exec_prepared(PGconn *conn, const char *stmt, const struct store_params *p,
+    int result_format, PGresult **out, char **reterr_msg)
+{
+	PGresult *res;
+
+	res = PQexecPrepared(conn, stmt, p ? p->n : 0, p ? p->values : NULL,
+	    p ? p->lengths : NULL, p ? p->formats : NULL, result_format);
+	return exec_result(conn, res, out, reterr_msg);
+}
+
+int
+store_exec_sql(PGconn *conn, const char *sql, const struct store_params *p,
+    PGresult **out, char **reterr_msg)
+{
+	PGresult *res;
+
+	res = PQexecParams(conn, sql, p ? p->n : 0, NULL, p ? p->values : NULL,
+	    p ? p->lengths : NULL, p ? p->formats : NULL, 0);
+	return exec_result(conn, res, out, reterr_msg);
 }
 
 int

@@ -85,6 +85,13 @@ int store_exec(PGconn *conn, const char *stmt, const struct store_params *p,
     PGresult **out, char **reterr_msg) _wur_;
 int store_exec_binary(PGconn *conn, const char *stmt,
     const struct store_params *p, PGresult **out, char **reterr_msg) _wur_;
+/*
+ * Runs SQL text with parameters, planned for these values each time: for
+ * queries with optional filters, where a generic plan cannot tell which
+ * filters are off.
+ */
+int store_exec_sql(PGconn *conn, const char *sql, const struct store_params *p,
+    PGresult **out, char **reterr_msg) _wur_;
 /* Runs SQL text without parameters (transaction control, migrations). */
 int store_exec_simple(PGconn *conn, const char *sql, char **reterr_msg) _wur_;
 

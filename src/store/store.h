@@ -100,7 +100,8 @@ void store_tags_free(struct store_tag *tags, size_t n);
 /*
  * Inserts an imported certificate: row, version 1, names and tags. Refuses
  * with -ENOSPC when `limit` imported certificates exist already (counted
- * under a lock, so concurrent imports cannot overshoot).
+ * under a lock, so concurrent imports cannot overshoot); a negative limit
+ * means none. The same ARN twice is -EEXIST.
  */
 int store_cert_import(PGconn *conn, const char *arn,
     const struct store_cert_version *v, const struct store_tag *tags,

@@ -63,3 +63,12 @@ endif
 tests_unit_test_api_input_SOURCES = tests/unit/test_api_input.c
 tests_unit_test_api_input_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_input_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+# the certfleet CLI: shorthand, option values, requests, output (src/cli)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_cli_args
+TESTS += tests/unit/test_cli_args
+endif
+tests_unit_test_cli_args_SOURCES = tests/unit/test_cli_args.c
+tests_unit_test_cli_args_CFLAGS = $(CLI_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cli_args_LDADD = $(CLI_LIBS) $(CMOCKA_LIBS)

@@ -83,7 +83,7 @@ test_defaults_match_documented_values(void **state)
 	assert_string_equal(c->dsn, "");
 	assert_int_equal(c->pool_size, 4);
 	assert_int_equal(c->connect_timeout_ms, 5000);
-	assert_int_equal(c->reconnect_max_backoff_ms, 30000);
+	assert_int_equal(c->reconnect_max_backoff_ms, 5000);
 	assert_string_equal(c->socket_path, "/run/certfleet/control.sock");
 	assert_int_equal(c->socket_mode, 0660);
 	assert_string_equal(c->socket_group, "");
@@ -369,11 +369,11 @@ test_reload_applies_reloadable_and_lists_the_rest(void **state)
 			 "[identity]\nregion = eu-west-1\n"
 			 "[limits]\ntags_per_certificate = 10\n");
 	config_apply_reload(cur, next, &not_reloaded);
-	assert_string_equal(not_reloaded,
-	    "database.pool_size, control.socket, identity.region");
+	assert_string_equal(not_reloaded, "database.pool_size, "
+	    "database.connect_timeout, control.socket, identity.region");
 	free(not_reloaded);
 	assert_int_equal(cur->log_level, LOG_DEBUG);
-	assert_int_equal(cur->connect_timeout_ms, 1000);
+	assert_int_equal(cur->connect_timeout_ms, 5000);
 	assert_int_equal(cur->max_body_size, 1024 * 1024);
 	assert_int_equal(cur->tags_per_certificate, 10);
 	assert_int_equal(cur->pool_size, 4);
