@@ -1,7 +1,8 @@
 # sql: the schema, as numbered migrations that certfleetd carries compiled
 # in. Add every new migration file to MIGRATION_FILES, in order.
 MIGRATION_FILES = \
-	sql/001_initial.sql
+	sql/001_initial.sql \
+	sql/002_audit_host.sql
 EXTRA_DIST += $(MIGRATION_FILES) sql/embed-migrations.sh
 CLEANFILES += sql/migrations.c
 

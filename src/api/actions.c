@@ -10,6 +10,7 @@
 #include "common/cleanup.h"
 
 #define ACM "CertificateManager"
+#define EXT "CertFleet"
 
 static const struct api_action actions[] = {
 	{ ACM, "AddTagsToCertificate", handle_add_tags_to_certificate, false },
@@ -26,6 +27,7 @@ static const struct api_action actions[] = {
 	  false },
 	{ ACM, "RemoveTagsFromCertificate",
 	  handle_remove_tags_from_certificate, false },
+	{ EXT, "LookupEvents", handle_lookup_events, true },
 };
 
 const struct api_action *

@@ -25,6 +25,8 @@ struct api_env {
 	const char *account;
 	const unsigned char *master_key;	/* MASTER_KEY_LEN bytes */
 	const struct model_rules *rules;
+	const char *host_name;		/* recorded with audit events */
+	bool audit_reads;		/* record read-only calls too */
 };
 
 /* Reloadable limits, copied into each call when it arrives. */
@@ -54,6 +56,7 @@ struct api_call {
 	gid_t gid;
 	pid_t pid;
 	char request_id[37];
+	const char *user_agent;	/* NULL if the client sent none */
 	int64_t now;		/* request time, epoch seconds */
 	json_t *input;		/* request object (borrowed by the handler) */
 

@@ -37,6 +37,9 @@ struct store_tag *tags_from_input(struct input *in, const char *member,
 int handle_get_account_configuration(struct api_call *call, PGconn *conn);
 int handle_put_account_configuration(struct api_call *call, PGconn *conn);
 
+/* events.c */
+int handle_lookup_events(struct api_call *call, PGconn *conn);
+
 /* The ResourceNotFoundException message for an ARN. */
 int fail_not_found(struct api_call *call, const char *arn);
 

@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/control.h"
 #include "api/router.h"
+#include "audit/audit.h"
 #include "common/json_wipe.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -35,6 +36,7 @@ struct router {
 struct routed_call {
 	struct control_request *req;
 	struct api_call call;
+	bool audit_only;	/* failed before its handler: record it only */
 };
 
 int
@@ -129,24 +131,55 @@ routed_call_free(struct routed_call *rc)
 
 /* ---- the database side ------------------------------------------------ */
 
+/* Writes the call's audit event; a read that cannot be recorded fails. */
+static int
+record_call(PGconn *conn, struct api_call *call)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (call->action->read_only && call->error_type == NULL &&
+	    !call->env->audit_reads)
+		return 0;
+	if ((r = audit_record_call(conn, call, &err)) == 0)
+		return 0;
+	json_decref(call->output);
+	call->output = NULL;
+	api_fail_store(call, r, err);
+	return r == -ECONNRESET ? r : 0;
+}
+
+/*
+ * The handler and its audit event commit together. A failed call changes
+ * nothing, so its event is written after the rollback, on its own.
+ */
 static int
 run_call(PGconn *conn, void *arg)
 {
-	struct api_call *call = &((struct routed_call *)arg)->call;
+	struct routed_call *routed = arg;
+	struct api_call *call = &routed->call;
 	_cleanup_free_ char *err = NULL;
 	bool tx = !call->action->read_only;
 	int r;
 
+	if (routed->audit_only)
+		return record_call(conn, call);
 	if (tx && (r = store_begin(conn, &err)) < 0)
 		return api_fail_store(call, r, err), r;
 	r = call->action->handler(call, conn);
-	if (!tx)
-		return call->http_status == 503 ? -ECONNRESET : 0;
-	if (r < 0) {
-		store_rollback(conn);
-		return call->http_status == 503 ? -ECONNRESET : 0;
+	if (call->http_status == 503) {
+		if (tx)
+			store_rollback(conn);
+		return -ECONNRESET;
 	}
-	if ((r = store_commit(conn, &err)) < 0) {
+	if (!tx || r < 0) {
+		if (tx)
+			store_rollback(conn);
+		return record_call(conn, call);
+	}
+	if ((r = audit_record_call(conn, call, &err)) < 0 ||
+	    (r = store_commit(conn, &err)) < 0) {
+		store_rollback(conn);
 		json_decref(call->output);
 		call->output = NULL;
 		api_fail_store(call, r, err);
@@ -169,6 +202,22 @@ log_failure(const struct api_call *call)
 	    call->error_type, call->error_message ? call->error_message : "");
 }
 
+/* The journal's copy of the audit trail: one structured line per call. */
+static void
+log_event(const struct api_call *call)
+{
+	char uid[16], pid[16];
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)call->uid);
+	snprintf(pid, sizeof(pid), "%d", (int)call->pid);
+	log_kv(LOG_INFO, LOG_FIELDS("AUDIT_EVENT", call->action->name,
+	    "REQUEST_ID", call->request_id, "CALLER_UID", uid, "CALLER_PID",
+	    pid, "ERROR_CODE", call->error_type),
+	    "audit: %s by uid %s (pid %s)%s%s", call->action->name, uid, pid,
+	    call->error_type ? ": " : "",
+	    call->error_type ? call->error_type : "");
+}
+
 static void
 call_done(int rc, void *arg)
 {
@@ -180,8 +229,10 @@ call_done(int rc, void *arg)
 		    "The database is unavailable; retry the request later");
 		call->http_status = 503;
 	}
+	log_event(call);
 	if (call->error_type != NULL) {
-		log_failure(call);
+		if (call->http_status >= 500)
+			log_failure(call);
 		reply_error(routed->req, call->http_status, call->error_type,
 		    call->error_message ? call->error_message : "");
 	} else {
@@ -273,12 +324,15 @@ router_handle(struct control_request *req, void *arg)
 
 	if (!precheck(r, req, &action))
 		return;
-	if ((input = decode_body(req)) == NULL) {
-		reply_error(req, 400, "SerializationException",
-		    "The request body is not a JSON object");
-		return;
-	}
 	routed = xcalloc(1, sizeof(*routed));
+	if ((input = decode_body(req)) == NULL) {
+		/* A failed call of a known action: answered after it is
+		 * recorded, like every other call. */
+		routed->audit_only = true;
+		input = json_object();
+		api_fail(&routed->call, "SerializationException",
+		    "The request body is not a JSON object");
+	}
 	routed->req = req;
 	routed->call.action = action;
 	routed->call.env = r->env;
@@ -289,6 +343,7 @@ router_handle(struct control_request *req, void *arg)
 	memcpy(routed->call.request_id, req->request_id,
 	    sizeof(routed->call.request_id));
 	routed->call.now = time(NULL);
+	routed->call.user_agent = req->user_agent;
 	routed->call.input = input;
 	dbpool_submit(r->pool, run_call, call_done, routed);
 }

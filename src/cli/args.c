@@ -1,8 +1,7 @@
 /*
- * args.c: option values to JSON, the AWS CLI way. The shorthand parser is
- * a port of awscli's ShorthandParser (same character classes, same
- * backtracking on "a=b,c=d", same error texts), followed by the model-driven
- * fix-ups of its BackCompatVisitor; JSON text goes through jansson.
+ * args.c: option values to JSON, the AWS CLI way: which words are
+ * shorthand (shorthand.c), which are JSON (jansson), how scalars and blobs
+ * are read, plus botocore-style validation and the request skeleton.
  *
  * Option values can come from files, and a file may hold a private key:
  * buffers that held file contents are wiped before they are freed, and no

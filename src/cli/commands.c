@@ -172,12 +172,40 @@ static const struct shape_member update_certificate_options[] = {
 	{ NULL },
 };
 
+static const struct shape_member lookup_attribute_members[] = {
+	{ "AttributeKey", &s_string, true, NULL },
+	{ "AttributeValue", &s_string, true, NULL },
+	{ NULL },
+};
+static const struct shape s_lookup_attribute = {
+	.type = SHAPE_STRUCT, .members = lookup_attribute_members };
+static const struct shape s_lookup_attributes = {
+	.type = SHAPE_LIST, .member = &s_lookup_attribute };
+
+/* CloudTrail's LookupEvents, over certfleet's audit trail. */
+static const struct shape_member lookup_events[] = {
+	{ "StartTime", &s_integer, false,
+	    "Oldest event time, in epoch seconds." },
+	{ "EndTime", &s_integer, false,
+	    "Newest event time, in epoch seconds." },
+	{ "LookupAttributes", &s_lookup_attributes, false,
+	    "AttributeKey=EventName|ResourceName|Username|EventId|ReadOnly,"
+	    "AttributeValue=..." },
+	{ "MaxResults", &s_integer, false, "Events per page, 1-50." },
+	{ "NextToken", &s_string, false, "Token from a previous page." },
+	{ NULL },
+};
+
 static const struct shape_member no_members[] = {
 	{ NULL },
 };
 
 static const struct paginator list_certificates_pages = {
 	"NextToken", "NextToken", "MaxItems", "CertificateSummaryList",
+};
+
+static const struct paginator lookup_events_pages = {
+	"NextToken", "NextToken", "MaxResults", "Events",
 };
 
 const struct cli_command cli_commands[] = {
@@ -198,6 +226,9 @@ const struct cli_command cli_commands[] = {
 	{ PREFIX_ACM, "ListCertificates", list_certificates,
 	    &list_certificates_pages,
 	    "Lists certificate ARNs and domain names." },
+	{ PREFIX_CERTFLEET, "LookupEvents", lookup_events,
+	    &lookup_events_pages,
+	    "Looks up audit events, newest first (certfleet extension)." },
 	{ PREFIX_ACM, "ListTagsForCertificate", arn_only, NULL,
 	    "Lists a certificate's tags." },
 	{ PREFIX_ACM, "PutAccountConfiguration", put_account_configuration,
@@ -216,7 +247,7 @@ const struct cli_command cli_commands[] = {
 };
 
 const char *const cli_timestamp_members[] = {
-	"CreatedAt", "ImportedAt", "IssuedAt", "NotAfter", "NotBefore",
+	"CreatedAt", "EventTime", "ImportedAt", "IssuedAt", "NotAfter", "NotBefore",
 	"RevokedAt", "UpdatedAt", NULL,
 };
 

@@ -71,6 +71,8 @@ opt_type(const struct cli_opt *o)
 		return shape_type_name(o->member->shape->type);
 	case OPT_MEMBER_OFF:
 		return "boolean";
+	case OPT_SKELETON:
+		return "flag";
 	case OPT_PAGE_SIZE:
 	case OPT_MAX_ITEMS:
 		return "integer";

@@ -93,13 +93,11 @@ global_seconds(const char *s, long *ret)
 
 /* One global option at argv[*i]: 1 if it was one, 0 if not, <0 bad. */
 static int
-global_option(struct globals *g, int argc, char **argv, int *i,
-    const char **bad)
+global_option(struct globals *g, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i], *v = NULL;
 	int r;
 
-	*bad = a;
 	if (strcmp(a, "--debug") == 0)
 		g->debug = true;
 	else if (strcmp(a, "--no-paginate") == 0)
@@ -112,8 +110,9 @@ global_option(struct globals *g, int argc, char **argv, int *i,
 		if (global_value(argc, argv, i, &g->transport.socket_path) < 0)
 			return -EINVAL;
 	} else if (strcmp(a, "--output") == 0) {
-		if (global_value(argc, argv, i, &v) < 0 ||
-		    (r = output_format_from_string(v)) < 0)
+		if (global_value(argc, argv, i, &v) < 0)
+			return -EINVAL;
+		if ((r = output_format_from_string(v)) < 0)
 			return -EINVAL;
 		g->output = (enum output_format)r;
 	} else if (strcmp(a, "--cli-binary-format") == 0) {
@@ -138,6 +137,19 @@ global_option(struct globals *g, int argc, char **argv, int *i,
 	return 1;
 }
 
+/* What a global option accepts, for its usage error. */
+static const char *
+global_choices(const char *name)
+{
+	if (strcmp(name, "--output") == 0)
+		return "json | text | table";
+	if (strcmp(name, "--cli-binary-format") == 0)
+		return "base64 | raw-in-base64-out";
+	if (strcmp(name, "--socket") == 0)
+		return "a path";
+	return "seconds, 0 to 86400";
+}
+
 static int
 parse_globals(struct globals *g, int argc, char **argv)
 {
@@ -148,14 +160,14 @@ parse_globals(struct globals *g, int argc, char **argv)
 	g->transport.read_timeout = 60;
 	g->argv = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (int i = 1; i < argc; i++) {
-		const char *bad;
-		int r = global_option(g, argc, argv, &i, &bad);
+		const char *name = argv[i];
+		int r = global_option(g, argc, argv, &i);
 
 		if (r < 0) {
 			_cleanup_free_ char *m = xasprintf("argument %s: "
 							   "expected one valid "
-							   "argument",
-			    bad);
+							   "argument (%s)",
+			    name, global_choices(name));
 
 			return usage(m);
 		}

@@ -173,7 +173,8 @@ key_union(const json_t *obj, bool scalars, const char ***set, size_t *n)
 		*set = xrealloc(*set, (*n + 1) * sizeof(char *));
 		(*set)[(*n)++] = key;
 	}
-	qsort(*set, *n, sizeof(char *), key_cmp);
+	if (*n > 1)
+		qsort(*set, *n, sizeof(char *), key_cmp);
 }
 
 /* ---- text ---- */
@@ -404,7 +405,8 @@ table_header(struct table *t, const char **keys, size_t n)
 
 	free(sec->headers);
 	sec->headers = xcalloc(n + 1, sizeof(char *));
-	memcpy(sec->headers, keys, n * sizeof(char *));
+	if (n > 0)
+		memcpy(sec->headers, keys, n * sizeof(char *));
 	sec->nheaders = n;
 	sec_widths(sec, keys, n);
 }

@@ -70,6 +70,8 @@ struct config_key {
 	{ sec, #key, CF_SIZE, def, lo, hi, rel, F(key), doc, NULL, NULL }
 #define K_MODE(sec, key, def, rel, doc) \
 	{ sec, #key, CF_MODE, def, 0, 07777, rel, F(key), doc, NULL, NULL }
+#define K_BOOL(sec, key, def, rel, doc) \
+	{ sec, #key, CF_BOOL, def, 0, 0, rel, F(key), doc, NULL, NULL }
 #define K_LEVEL(sec, key, def, rel, doc) \
 	{ sec, #key, CF_LOGLEVEL, def, 0, 0, rel, F(key), doc, NULL, NULL }
 
@@ -166,6 +168,12 @@ static const struct config_key config_table[] = {
 	    "Most domain names (the name and its alternative names) on one certificate."),
 	K_INT("limits", tags_per_certificate, "50", 0, 50, RELOAD,
 	    "Most tags on one certificate."),
+
+	K_BOOL("audit", record_reads, "yes", RESTART,
+	    "Record read-only calls (Describe, List, Get) in the audit trail too, not only changes and failures."),
+	K_DUR("audit", "retention", audit_retention_ms, "90d", MS(3600),
+	    MS(86400) * 3650, RELOAD,
+	    "Audit events older than this are deleted."),
 };
 
 static void *

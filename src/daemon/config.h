@@ -48,6 +48,10 @@ struct config {
 	int issued_certificates;     /* 100 */
 	int domains_per_certificate; /* 10 */
 	int tags_per_certificate;    /* 50 */
+
+	/* [audit] */
+	bool record_reads;	      /* yes */
+	int64_t audit_retention_ms;   /* 90d */
 };
 
 /*

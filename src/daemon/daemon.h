@@ -20,6 +20,7 @@ struct dbpool;
 struct control_server;
 struct router;
 struct model_rules;
+struct audit_retention;
 
 struct daemon_ctx {
 	const char *config_path;
@@ -30,6 +31,7 @@ struct daemon_ctx {
 	struct control_server *control;
 	struct router *router;
 	struct model_rules *rules;
+	struct audit_retention *retention;	/* started once ready */
 	struct api_env env;		/* shared read-only with db threads */
 	unsigned char master_key[MASTER_KEY_LEN];
 

@@ -16,6 +16,7 @@
 
 #include "api/control.h"
 #include "api/router.h"
+#include "audit/retention.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/config.h"
@@ -81,6 +82,8 @@ become_ready(struct daemon_ctx *ctx, int applied)
 	/* Connections made before the schema existed prepared nothing. */
 	dbpool_reconnect_all(ctx->pool);
 	router_set_ready(ctx->router, true);
+	ctx->retention = audit_retention_new(ctx->base, ctx->pool,
+	    ctx->cfg->audit_retention_ms);
 	log_notice("ready: schema at version %d (%d migration%s applied), "
 	    "serving on %s", store_schema_version(), applied,
 	    applied == 1 ? "" : "s", ctx->cfg->socket_path);
@@ -218,6 +221,9 @@ lifecycle_reload(struct daemon_ctx *ctx)
 		.tags_per_certificate = ctx->cfg->tags_per_certificate,
 	};
 	router_set_limits(ctx->router, &limits);
+	if (ctx->retention != NULL)
+		audit_retention_set(ctx->retention,
+		    ctx->cfg->audit_retention_ms);
 	control_server_set_limits(ctx->control,
 	    ctx->cfg->max_connections_per_uid, ctx->cfg->request_timeout_ms,
 	    ctx->cfg->max_body_size);

@@ -15,16 +15,19 @@ src_daemon_libdaemon_a_SOURCES = \
 	src/api/certificates.c \
 	src/api/certificate_list.c \
 	src/api/control.c src/api/control.h \
+	src/api/events.c \
 	src/api/handlers.h \
 	src/api/input.c src/api/input.h \
 	src/api/router.c src/api/router.h \
 	src/api/tags.c \
+	src/audit/audit.c src/audit/audit.h \
+	src/audit/retention.c src/audit/retention.h \
 	src/daemon/daemon.h \
 	src/daemon/lifecycle.c
 DAEMON_LIBS = src/daemon/libdaemon.a $(STORE_LIBS) $(PKI_LIBS) \
 	$(CONFIG_LIBS) $(COMMON_LIBS) $(LIBEVENT_LIBS) $(HTTP_PARSER_LIBS) \
 	$(LIBPQ_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
-	$(CARES_LIBS) $(CURL_LIBS)
+	$(CARES_LIBS) $(CURL_LIBS) -lm
 
 sbin_PROGRAMS += src/daemon/certfleetd
 src_daemon_certfleetd_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS)

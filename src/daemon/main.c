@@ -20,6 +20,7 @@
 
 #include "api/control.h"
 #include "api/router.h"
+#include "audit/retention.h"
 #include "common/json_wipe.h"
 #include "common/log.h"
 #include "common/model_rules.h"
@@ -197,6 +198,8 @@ build_context(struct daemon_ctx *ctx)
 		.account = ctx->cfg->account,
 		.master_key = ctx->master_key,
 		.rules = ctx->rules,
+		.host_name = ctx->cfg->host_name,
+		.audit_reads = ctx->cfg->record_reads,
 	};
 	ctx->pool = dbpool_new(ctx->base, &db);
 	ctx->router = router_new(ctx->pool, &ctx->env, &limits);
@@ -216,6 +219,7 @@ teardown(struct daemon_ctx *ctx)
 	dbpool_free(ctx->pool);
 	control_server_free(ctx->control);
 	router_free(ctx->router);
+	audit_retention_free(ctx->retention);
 	model_rules_free(ctx->rules);
 	if (ctx->sig_term) event_free(ctx->sig_term);
 	if (ctx->sig_int) event_free(ctx->sig_int);

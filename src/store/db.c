@@ -22,6 +22,7 @@ static const struct store_stmt *const all_stmts[] = {
 	store_cert_stmts,
 	store_tag_stmts,
 	store_account_stmts,
+	store_audit_stmts,
 };
 
 void

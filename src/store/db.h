@@ -42,6 +42,7 @@ struct store_stmt {
 extern const struct store_stmt store_cert_stmts[];
 extern const struct store_stmt store_tag_stmts[];
 extern const struct store_stmt store_account_stmts[];
+extern const struct store_stmt store_audit_stmts[];
 
 /* ---- parameters ---------------------------------------------------------- */
 

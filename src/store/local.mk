@@ -8,7 +8,8 @@ src_store_libstore_a_SOURCES = \
 	src/store/migrate.c src/store/migrations.h \
 	src/store/certificates.c \
 	src/store/tags.c \
-	src/store/account.c
+	src/store/account.c \
+	src/store/audit.c
 nodist_src_store_libstore_a_SOURCES = sql/migrations.c
 # Link after the users of the store and before $(COMMON_LIBS).
 STORE_LIBS = src/store/libstore.a $(LIBPQ_LIBS)

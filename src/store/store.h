@@ -203,4 +203,62 @@ int store_account_get(PGconn *conn, int *days_before_expiry,
 int store_account_put(PGconn *conn, int days_before_expiry,
     const char *idempotency_token, char **reterr_msg) _wur_;
 
+/* ---- audit trail (store/audit.c) -------------------------------------- */
+
+/* One event: a control call, or work the daemon did by itself. */
+struct store_audit_event {
+	const char *event_id;		/* uuid chosen by the caller */
+	const char *event_name;		/* action, or "IssueCertificate", ... */
+	bool read_only;
+	int64_t caller_uid;		/* -1 when not a control call */
+	int64_t caller_gid;
+	int64_t caller_pid;
+	const char *caller_user;
+	const char *caller_process;
+	const char *source;		/* "unix", a client address, "certfleetd" */
+	const char *user_agent;
+	const char *request_params;	/* JSON text with secrets removed */
+	const char *response_elements;	/* JSON text, or NULL */
+	const char *error_code;		/* NULL on success */
+	const char *error_message;
+	const char *request_id;
+	const char *certificate_arn;
+	const char *host_name;
+};
+
+int store_audit_insert(PGconn *conn, const struct store_audit_event *e,
+    char **reterr_msg) _wur_;
+
+struct store_audit_query {
+	int64_t start_time;		/* epoch seconds; 0 = no bound */
+	int64_t end_time;		/* 0 = no bound */
+	const char *attribute;		/* EventName, ResourceName, Username,
+					   EventId, ReadOnly; NULL = none */
+	const char *value;
+	int64_t before_us;		/* keyset: strictly older than this ... */
+	const char *before_id;		/* ... or equal time and smaller id */
+	int max_results;
+};
+
+/* One stored event, as JSON ready for LookupEvents. */
+struct store_audit_row {
+	int64_t time_us;		/* for the keyset token */
+	char *event_id;
+	char *json;			/* the whole record */
+};
+
+struct store_audit_page {
+	struct store_audit_row *rows;
+	size_t n_rows;
+	bool more;
+};
+
+void store_audit_page_free(struct store_audit_page *p);
+/* Newest first. */
+int store_audit_lookup(PGconn *conn, const struct store_audit_query *q,
+    struct store_audit_page **out, char **reterr_msg) _wur_;
+/* Deletes up to `batch` events older than `before` (epoch seconds). */
+int store_audit_expire(PGconn *conn, int64_t before, int batch, int *deleted,
+    char **reterr_msg) _wur_;
+
 #endif

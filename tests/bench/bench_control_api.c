@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -89,6 +90,7 @@ struct run {
 	pthread_mutex_t lock;	/* guards first_error and the walk figures */
 	char *first_error;
 	uint64_t walk_items, walk_pages, walks;
+	double client_cores;	/* CPU this process used per wall second */
 };
 
 struct worker {
@@ -557,13 +559,24 @@ list_thread(void *arg)
 
 /* ---- rounds ----------------------------------------------------------- */
 
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The client shares the machine with the daemon: say how much it took. */
 static void
 run_round(struct run *run, void *(*fn)(void *), struct bench_round *out)
 {
 	const struct opts *o = run->o;
 	pthread_t tid[MAX_CLIENTS];
 	struct worker w[MAX_CLIENTS];
-	double t0;
+	double t0, cpu0 = cpu_seconds();
 	long i;
 
 	for (i = 0; i < o->clients; i++) {
@@ -579,6 +592,8 @@ run_round(struct run *run, void *(*fn)(void *), struct bench_round *out)
 		pthread_join(tid[i], NULL);
 	bench_round_compute(out, run->samples, (size_t)o->clients,
 	    bench_now() - t0);
+	run->client_cores = out->seconds > 0 ?
+	    (cpu_seconds() - cpu0) / out->seconds : 0;
 }
 
 /* Collects every ARN with ListCertificates on the first connection. */
@@ -675,16 +690,17 @@ print_round(struct run *run, size_t i, const struct bench_round *r)
 
 	for (k = 0; k < run->o->clients; k++)
 		reconnects += run->conns[k].reconnects;
-	if (run->o->mode == MODE_LIST)
+	if (i == 0)
+		extra = xasprintf("%llu reconnects in all",
+		    (unsigned long long)reconnects);
+	else if (run->o->mode == MODE_LIST)
 		extra = xasprintf("last walk: %llu items in %llu pages, %llu "
-		    "walks, %llu reconnects",
+		    "walks; client CPU %.2f cores",
 		    (unsigned long long)run->walk_items,
 		    (unsigned long long)run->walk_pages,
-		    (unsigned long long)run->walks,
-		    (unsigned long long)reconnects);
+		    (unsigned long long)run->walks, run->client_cores);
 	else
-		extra = xasprintf("%llu reconnects",
-		    (unsigned long long)reconnects);
+		extra = xasprintf("client CPU %.2f cores", run->client_cores);
 	bench_round_print(stdout, run->o->label, i, (size_t)run->o->rounds, r,
 	    extra);
 }

@@ -78,12 +78,9 @@ def key_family(key_type):
 
 
 def new_serial():
-    """A positive 127-bit serial whose top bit is clear, so its DER bytes
+    """A positive 126-bit serial (16 bytes, top bit clear), so its DER bytes
     have no leading zero and its colon-hex form is unambiguous."""
-    while True:
-        n = secrets.randbits(127)
-        if n.bit_length() == 127 and (n >> 119) < 0x80:
-            return n
+    return secrets.randbits(126) | (1 << 125)
 
 
 def serial_hex(n):

@@ -1,0 +1,33 @@
+/*
+ * audit.h: the audit trail's producers. Every control call becomes one
+ * event, written in the transaction of the change it records; the daemon's
+ * own work (mail sent, approvals, issuance, deployment) uses the same
+ * record. Secrets never enter an event: certificate bodies, private keys
+ * and passphrases are left out of the request parameters, as ACM's
+ * CloudTrail records leave them out.
+ */
+#ifndef CERTFLEET_AUDIT_AUDIT_H
+#define CERTFLEET_AUDIT_AUDIT_H
+
+#include <jansson.h>
+
+#include "common/cleanup.h"
+
+typedef struct pg_conn PGconn;
+struct api_call;
+
+/* A copy of a request object without the members that carry secrets or
+ * certificate bodies. */
+json_t *audit_scrub_request(const json_t *input);
+
+/* Writes the event for a finished API call (success or failure). Runs on a
+ * database thread, in the call's transaction if one is open. */
+int audit_record_call(PGconn *conn, const struct api_call *call,
+    char **reterr_msg) _wur_;
+
+/* Writes an event for the daemon's own work. */
+int audit_record_work(PGconn *conn, const char *host_name,
+    const char *event_name, const char *certificate_arn,
+    const json_t *details, const char *source, char **reterr_msg) _wur_;
+
+#endif
