@@ -195,7 +195,12 @@ relay_easy(const struct mail_delivery_settings *s, const char *from,
 	if (e == NULL)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, s->relay_url);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USE_SSL,
 	    s->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);

@@ -323,7 +323,7 @@ build(const struct mail_headers *h, const char *subject, const char *body,
 {
 	_cleanup_free_ char *crlf = NULL;
 	char *out = NULL;
-	size_t crlf_len, len = 0;
+	size_t crlf_len = 0, len = 0;
 	bool sevenbit;
 	FILE *f;
 	int r;

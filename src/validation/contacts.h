@@ -66,7 +66,7 @@ struct contacts_result {
 	size_t n_addresses;
 	size_t n_admin;			/* the first n_admin are admin@... */
 	/* where admin addresses were formed: the ValidationDomain (without
-	 * www./*.) or the MX level; NULL when none was */
+	 * a leading www. or wildcard label) or the MX level; NULL if none */
 	const char *admin_domain;
 	/* whose RDAP record was asked; NULL when none */
 	const char *registrable_domain;

@@ -72,3 +72,19 @@ endif
 tests_unit_test_cli_args_SOURCES = tests/unit/test_cli_args.c
 tests_unit_test_cli_args_CFLAGS = $(CLI_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cli_args_LDADD = $(CLI_LIBS) $(CMOCKA_LIBS)
+
+# mail: message building (src/mail/message.c) and delivery against a real
+# SMTP sink (src/mail/delivery.c; run-mail-delivery.sh starts the sink and
+# exits 77 when python3-aiosmtpd is missing)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_mail_message tests/unit/test_mail_delivery
+TESTS += tests/unit/test_mail_message tests/unit/run-mail-delivery.sh
+endif
+EXTRA_DIST += tests/unit/run-mail-delivery.sh tests/unit/smtp_sink.py
+tests_unit_test_mail_message_SOURCES = tests/unit/test_mail_message.c
+tests_unit_test_mail_message_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mail_message_LDADD = $(MAIL_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_mail_delivery_SOURCES = tests/unit/test_mail_delivery.c
+tests_unit_test_mail_delivery_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mail_delivery_LDADD = $(MAIL_LIBS) $(DAEMON_LIBS) $(CMOCKA_LIBS)
