@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "loop/dbpool.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 struct router {
@@ -30,6 +31,7 @@ struct router {
 	const struct api_env *env;
 	struct api_limits limits;
 	bool ready;
+	struct metrics *metrics;
 };
 
 /* A call on its way through the pool; owns the control request. */
@@ -37,6 +39,8 @@ struct routed_call {
 	struct control_request *req;
 	struct api_call call;
 	bool audit_only;	/* failed before its handler: record it only */
+	struct metrics *metrics;
+	double started;		/* metrics_monotonic() on arrival */
 };
 
 int
@@ -241,6 +245,8 @@ call_done(int rc, void *arg)
 		    call->action->name);
 		reply_json(routed->req, 200, call->output);
 	}
+	metrics_api_request(routed->metrics, call->action->name,
+	    call->error_type, metrics_monotonic() - routed->started);
 	routed_call_free(routed);
 }
 
@@ -254,6 +260,16 @@ content_type_ok(const char *ct)
 	    strncmp(ct, "application/json", 16) == 0;
 }
 
+/* A request refused before it reached a handler: counted, then answered. */
+static void
+refuse(struct router *r, struct control_request *req,
+    const struct api_action *action, int status, const char *type,
+    const char *message)
+{
+	metrics_api_request(r->metrics, action ? action->name : "", type, 0);
+	reply_error(req, status, type, message);
+}
+
 /* Checks everything that needs no action; replies and returns false. */
 static bool
 precheck(struct router *r, struct control_request *req,
@@ -261,35 +277,35 @@ precheck(struct router *r, struct control_request *req,
 {
 	if (strcmp(req->method, "POST") != 0 || req->url == NULL ||
 	    (strcmp(req->url, "/") != 0 && strncmp(req->url, "/?", 2) != 0)) {
-		reply_error(req, 400, "UnknownOperationException",
+		refuse(r, req, *action, 400, "UnknownOperationException",
 		    "Requests are POST / with an X-Amz-Target header");
 		return false;
 	}
 	if (req->body_too_large) {
-		reply_error(req, 413, "ValidationException",
+		refuse(r, req, *action, 413, "ValidationException",
 		    "The request body is larger than [control] max_body_size "
 		    "allows");
 		return false;
 	}
 	if (req->target == NULL) {
-		reply_error(req, 400, "UnknownOperationException",
+		refuse(r, req, *action, 400, "UnknownOperationException",
 		    "Missing X-Amz-Target header (for example "
 		    "CertificateManager.ListCertificates)");
 		return false;
 	}
 	if ((*action = api_action_find(req->target)) == NULL) {
-		reply_error(req, 400, "UnknownOperationException",
+		refuse(r, req, *action, 400, "UnknownOperationException",
 		    "Unknown operation; X-Amz-Target names no action "
 		    "this service has");
 		return false;
 	}
 	if (!content_type_ok(req->content_type)) {
-		reply_error(req, 400, "SerializationException",
+		refuse(r, req, *action, 400, "SerializationException",
 		    "Content-Type must be application/x-amz-json-1.1");
 		return false;
 	}
 	if (!r->ready) {
-		reply_error(req, 503, "ServiceUnavailableException",
+		refuse(r, req, *action, 503, "ServiceUnavailableException",
 		    "certfleetd is starting and the database is not ready yet; "
 		    "retry the request later");
 		return false;
@@ -334,6 +350,8 @@ router_handle(struct control_request *req, void *arg)
 		    "The request body is not a JSON object");
 	}
 	routed->req = req;
+	routed->metrics = r->metrics;
+	routed->started = metrics_monotonic();
 	routed->call.action = action;
 	routed->call.env = r->env;
 	routed->call.limits = r->limits;
@@ -376,4 +394,10 @@ void
 router_set_limits(struct router *r, const struct api_limits *limits)
 {
 	r->limits = *limits;
+}
+
+void
+router_set_metrics(struct router *r, struct metrics *m)
+{
+	r->metrics = m;
 }

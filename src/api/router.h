@@ -13,6 +13,7 @@ struct dbpool;
 struct api_env;
 struct api_limits;
 struct control_request;
+struct metrics;
 
 struct router *router_new(struct dbpool *pool, const struct api_env *env,
     const struct api_limits *limits);
@@ -20,6 +21,8 @@ void router_free(struct router *r);
 /* Until ready, every action answers ServiceUnavailableException. */
 void router_set_ready(struct router *r, bool ready);
 void router_set_limits(struct router *r, const struct api_limits *limits);
+/* Where calls are counted (certfleet_api_requests_total); NULL: nowhere. */
+void router_set_metrics(struct router *r, struct metrics *m);
 /* A control_request_fn: arg is the router. */
 void router_handle(struct control_request *req, void *arg);
 

@@ -18,6 +18,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ini.h>
 
 #include "common/duration.h"
@@ -116,6 +119,34 @@ valid_account(const char *s)
 
 #define ARN_CHARS "letters, digits and _+=,.@-"
 
+static int parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* "" (off), "IPV4:PORT" or "[IPV6]:PORT": an address to bind, no name. */
+static bool
+valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char addr[sizeof(struct in6_addr)];
+	size_t n;
+	int64_t port;
+
+	if (s[0] == '\0')
+		return true;
+	if (colon == NULL || parse_int(colon + 1, 1, 65535, &port) < 0)
+		return false;
+	n = (size_t)(colon - s);
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, addr) == 1;
+	}
+	return inet_pton(AF_INET, host, addr) == 1;
+}
+
 static const struct config_key config_table[] = {
 	K_PATH("daemon", state_directory, "/var/lib/certfleet", RESTART,
 	    "Folder for the embedded database, the master key and other state."),
@@ -174,6 +205,13 @@ static const struct config_key config_table[] = {
 	K_DUR("audit", "retention", audit_retention_ms, "90d", MS(3600),
 	    MS(86400) * 3650, RELOAD,
 	    "Audit events older than this are deleted."),
+
+	{ "metrics", "listen", CF_STRING, "127.0.0.1:9469", 0, 0, RESTART,
+	    F(metrics_listen), "Address of the HTTP listener for Prometheus (/metrics) and health checks (/healthz, /readyz); empty: none.",
+	    valid_listen, "an IPv4 address and port, [IPv6]:port, or empty" },
+	K_DUR("metrics", "certificate_cache", metrics_certificate_cache_ms,
+	    "30s", MS(1), MS(3600), RELOAD,
+	    "How long per-certificate figures read from the database are served before they are read again."),
 };
 
 static void *

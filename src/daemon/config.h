@@ -52,6 +52,10 @@ struct config {
 	/* [audit] */
 	bool record_reads;	      /* yes */
 	int64_t audit_retention_ms;   /* 90d */
+
+	/* [metrics] */
+	char *metrics_listen;		  /* 127.0.0.1:9469; "" = off */
+	int64_t metrics_certificate_cache_ms; /* 30s */
 };
 
 /*

@@ -21,6 +21,7 @@ struct control_server;
 struct router;
 struct model_rules;
 struct audit_retention;
+struct metrics;
 
 struct daemon_ctx {
 	const char *config_path;
@@ -32,6 +33,7 @@ struct daemon_ctx {
 	struct router *router;
 	struct model_rules *rules;
 	struct audit_retention *retention;	/* started once ready */
+	struct metrics *metrics;	/* Prometheus figures, /readyz */
 	struct api_env env;		/* shared read-only with db threads */
 	unsigned char master_key[MASTER_KEY_LEN];
 
@@ -55,6 +57,8 @@ void lifecycle_start(struct daemon_ctx *ctx);
 void lifecycle_stop(struct daemon_ctx *ctx, const char *why);
 void lifecycle_reload(struct daemon_ctx *ctx);
 void lifecycle_db_state(bool up, const char *why, void *arg);
+/* NULL when ready to serve, else why not; arg is the daemon_ctx. */
+const char *lifecycle_unready_reason(void *arg);
 void lifecycle_fatal(struct daemon_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

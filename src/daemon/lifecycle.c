@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "loop/dbpool.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 #define MIGRATE_BACKOFF_MIN_MS 500
@@ -84,6 +85,7 @@ become_ready(struct daemon_ctx *ctx, int applied)
 	router_set_ready(ctx->router, true);
 	ctx->retention = audit_retention_new(ctx->base, ctx->pool,
 	    ctx->cfg->audit_retention_ms);
+	metrics_start(ctx->metrics);
 	log_notice("ready: schema at version %d (%d migration%s applied), "
 	    "serving on %s", store_schema_version(), applied,
 	    applied == 1 ? "" : "s", ctx->cfg->socket_path);
@@ -148,6 +150,7 @@ lifecycle_db_state(bool up, const char *why, void *arg)
 	struct daemon_ctx *ctx = arg;
 
 	ctx->db_up = up;
+	metrics_db_state(ctx->metrics, up);
 	free(ctx->db_why);
 	ctx->db_why = xstrdup(why);
 	if (!ctx->ready)
@@ -161,6 +164,18 @@ lifecycle_db_state(bool up, const char *why, void *arg)
 		    "ServiceUnavailableException until it returns", why);
 		sd_notifyf(0, "STATUS=Database unavailable: %s", why);
 	}
+}
+
+const char *
+lifecycle_unready_reason(void *arg)
+{
+	struct daemon_ctx *ctx = arg;
+
+	if (ctx->stopping)
+		return "stopping";
+	if (!ctx->ready)
+		return "starting: the database migrations have not run yet";
+	return NULL;
 }
 
 /* ---- watchdog --------------------------------------------------------- */
@@ -224,6 +239,8 @@ lifecycle_reload(struct daemon_ctx *ctx)
 	if (ctx->retention != NULL)
 		audit_retention_set(ctx->retention,
 		    ctx->cfg->audit_retention_ms);
+	metrics_set_certificate_cache(ctx->metrics,
+	    ctx->cfg->metrics_certificate_cache_ms);
 	control_server_set_limits(ctx->control,
 	    ctx->cfg->max_connections_per_uid, ctx->cfg->request_timeout_ms,
 	    ctx->cfg->max_body_size);

@@ -33,3 +33,4 @@ sbin_PROGRAMS += src/daemon/certfleetd
 src_daemon_certfleetd_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS)
 src_daemon_certfleetd_SOURCES = src/daemon/main.c
 src_daemon_certfleetd_LDADD = $(DAEMON_LIBS)
+src_daemon_libdaemon_a_SOURCES += src/metrics/metrics.c src/metrics/metrics.h src/metrics/internal.h src/metrics/expo.c src/metrics/expo.h src/metrics/registry.c src/metrics/registry.h src/metrics/certificates.c src/metrics/process.c src/metrics/http.c

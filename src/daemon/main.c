@@ -28,6 +28,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "loop/dbpool.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certfleet/certfleetd.conf"
@@ -147,6 +148,22 @@ open_control(struct daemon_ctx *ctx)
 	return 0;
 }
 
+/* The HTTP listener for Prometheus and health checks, when configured. */
+static int
+open_metrics(struct daemon_ctx *ctx)
+{
+	_cleanup_free_ char *err = NULL;
+
+	if (metrics_listen(ctx->metrics, &err) < 0) {
+		log_error("metrics: %s", err);
+		return -1;
+	}
+	if (ctx->cfg->metrics_listen[0] != '\0')
+		log_info("metrics and health checks on http://%s/",
+		    ctx->cfg->metrics_listen);
+	return 0;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -203,6 +220,13 @@ build_context(struct daemon_ctx *ctx)
 	};
 	ctx->pool = dbpool_new(ctx->base, &db);
 	ctx->router = router_new(ctx->pool, &ctx->env, &limits);
+	ctx->metrics = metrics_new(&(struct metrics_settings){
+	    .base = ctx->base, .pool = ctx->pool,
+	    .listen = ctx->cfg->metrics_listen,
+	    .certificate_cache_ms = ctx->cfg->metrics_certificate_cache_ms,
+	    .version = PACKAGE_VERSION, .unready = lifecycle_unready_reason,
+	    .unready_arg = ctx });
+	router_set_metrics(ctx->router, ctx->metrics);
 	ctx->sig_term = evsignal_new(ctx->base, SIGTERM, on_signal, ctx);
 	ctx->sig_int = evsignal_new(ctx->base, SIGINT, on_signal, ctx);
 	ctx->sig_hup = evsignal_new(ctx->base, SIGHUP, on_signal, ctx);
@@ -219,6 +243,7 @@ teardown(struct daemon_ctx *ctx)
 	dbpool_free(ctx->pool);
 	control_server_free(ctx->control);
 	router_free(ctx->router);
+	metrics_free(ctx->metrics);
 	audit_retention_free(ctx->retention);
 	model_rules_free(ctx->rules);
 	if (ctx->sig_term) event_free(ctx->sig_term);
@@ -246,7 +271,7 @@ run(struct daemon_ctx *ctx)
 		return 1;
 	}
 	build_context(ctx);
-	if (open_control(ctx) < 0)
+	if (open_control(ctx) < 0 || open_metrics(ctx) < 0)
 		return 1;
 	lifecycle_start(ctx);
 	event_base_dispatch(ctx->base);

@@ -73,9 +73,4 @@ int mail_deliver(struct curl_loop *loop, const struct mail_delivery_settings *s,
     const char *from, const char *rcpt, const char *message, size_t len,
     mail_delivery_done_fn done, void *arg) _wur_;
 
-/* The spool file name for a Message-ID value (with or without the angle
- * brackets): unsafe characters become '_', ".eml" is appended. Exposed for
- * tests and for the outbox runner's logs. NULL for an empty id. */
-char *mail_spool_name(const char *message_id);
-
 #endif

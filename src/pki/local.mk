@@ -8,3 +8,6 @@ src_pki_libpki_a_SOURCES = \
 	src/pki/keyseal.c src/pki/keyseal.h \
 	src/pki/ossl.c src/pki/ossl.h
 PKI_LIBS = src/pki/libpki.a $(OPENSSL_LIBS)
+# certfleet's CA: key generation and issuing (issue 3)
+src_pki_libpki_a_SOURCES += src/pki/keygen.c src/pki/keygen.h \
+	src/pki/ca.c src/pki/ca.h

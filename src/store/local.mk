@@ -13,3 +13,4 @@ src_store_libstore_a_SOURCES = \
 nodist_src_store_libstore_a_SOURCES = sql/migrations.c
 # Link after the users of the store and before $(COMMON_LIBS).
 STORE_LIBS = src/store/libstore.a $(LIBPQ_LIBS)
+src_store_libstore_a_SOURCES += src/store/metrics.c

@@ -261,4 +261,30 @@ int store_audit_lookup(PGconn *conn, const struct store_audit_query *q,
 int store_audit_expire(PGconn *conn, int64_t before, int batch, int *deleted,
     char **reterr_msg) _wur_;
 
+/* ---- metrics (store/metrics.c) ------------------------------------------ */
+
+/* One certificate's figures; the strings live until the callback returns. */
+struct store_metrics_cert {
+	const char *arn;
+	const char *domain_name;
+	const char *type;
+	const char *status;		/* as clients see it (EXPIRED when past) */
+	const char *renewal_status;	/* NULL when none */
+	int64_t not_before, not_after, next_due;	/* epoch seconds */
+	bool has_not_before, has_not_after, has_next_due;
+	bool in_use;			/* bindings exist */
+};
+
+typedef void (*store_metrics_cert_fn)(const struct store_metrics_cert *c,
+    void *arg);
+
+/*
+ * Calls fn once per certificate, streaming the rows (one query, single-row
+ * mode), in no particular order. Runs outside any transaction.
+ */
+int store_metrics_certificates(PGconn *conn, store_metrics_cert_fn fn,
+    void *arg, char **reterr_msg) _wur_;
+/* A round trip to the server, for readiness checks. */
+int store_ping(PGconn *conn, char **reterr_msg) _wur_;
+
 #endif

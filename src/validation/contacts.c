@@ -32,6 +32,7 @@
 #include "loop/ares_loop.h"
 #include "loop/curl_loop.h"
 #include "validation/contacts.h"
+#include "validation/names.h"
 #include "validation/rdap.h"
 
 #define RDAP_DEFAULT_TIMEOUT_MS 10000L
@@ -111,7 +112,7 @@ struct contacts_ctx {
 	struct ares_loop *dns;
 	struct curl_loop *http;
 	contacts_registrable_fn registrable;
-	void *registrable_arg;
+	const void *registrable_arg;
 	char *rdap_base_url;
 	const struct rdap_bootstrap *rdap_bootstrap;
 	long rdap_timeout_ms;
@@ -123,17 +124,14 @@ struct contacts_ctx {
 static void start_mx_query(struct lookup *lk);
 static void maybe_finish(struct lookup *lk);
 
-char *
-contacts_strip_prefix(const char *name)
+/* The guide's rule: one leading "www." or "*." goes; lower case, no
+ * trailing dot, so that addresses and MX levels compare as strings. */
+static char *
+strip_prefix(const char *name)
 {
-	char *s, *p;
+	char *s = xstrdup(names_strip_for_admin(name)), *p;
 	size_t len;
 
-	if (strncmp(name, "www.", 4) == 0 && name[4] != '\0')
-		name += 4;
-	else if (strncmp(name, "*.", 2) == 0 && name[2] != '\0')
-		name += 2;
-	s = xstrdup(name);
 	for (p = s; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -193,6 +191,26 @@ parent_level(const struct lookup *lk)
 	return dot + 1;
 }
 
+/* c-ares 1.18 ends a query that every server REFUSED or SERVFAILed with
+ * ECONNREFUSED, whose text ("Could not contact DNS servers") misleads. */
+static const char *
+dns_failure_text(int status)
+{
+	switch (status) {
+	case ARES_ECONNREFUSED:
+		return "no DNS server gave an answer (refused, server "
+		    "failure or unreachable)";
+	case ARES_EREFUSED:
+		return "the DNS server refused the query";
+	case ARES_ESERVFAIL:
+		return "the DNS server failed (SERVFAIL)";
+	case ARES_ETIMEOUT:
+		return "timeout while waiting for the DNS servers";
+	default:
+		return ares_strerror(status);
+	}
+}
+
 static void
 on_mx_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
@@ -216,7 +234,7 @@ on_mx_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		mx_enter(lk, MX_NONE);
 	} else {
 		lk->tempfail = xasprintf("MX lookup of %s failed: %s",
-		    lk->level, ares_strerror(status));
+		    lk->level, dns_failure_text(status));
 		mx_enter(lk, MX_FAILED);
 	}
 	maybe_finish(lk);
@@ -551,13 +569,13 @@ contacts_find(struct contacts_ctx *c, const char *name,
 	lk->ctx = c;
 	lk->done = done;
 	lk->arg = arg;
-	lk->name = contacts_strip_prefix(name);
+	lk->name = strip_prefix(name);
 	if (validation_domain != NULL)
-		lk->validation_domain = contacts_strip_prefix(
+		lk->validation_domain = strip_prefix(
 		    validation_domain);
 	/* RDAP is asked about the domain that is validated. */
-	lk->registrable = c->registrable(lk->validation_domain != NULL ?
-	    lk->validation_domain : lk->name, c->registrable_arg);
+	lk->registrable = c->registrable(c->registrable_arg,
+	    lk->validation_domain != NULL ? lk->validation_domain : lk->name);
 	TAILQ_INSERT_TAIL(&c->lookups, lk, entry);
 	c->n_lookups++;
 	start_rdap(lk);

@@ -28,16 +28,18 @@ struct contacts_ctx;
 /*
  * The registrable domain (public suffix plus one label) of a lower-case
  * ASCII name, malloc'd; NULL when the name is a public suffix or not under
- * one. The daemon passes a wrapper of names_registrable_domain().
+ * one: the top of the MX walk and the domain asked of RDAP. The daemon
+ * passes a wrapper of names_registrable_domain() with the names_policy as
+ * arg; tests pass their own.
  */
-typedef char *(*contacts_registrable_fn)(const char *name, void *arg);
+typedef char *(*contacts_registrable_fn)(const void *arg, const char *name);
 
 struct contacts_settings {
 	struct event_base *base;	/* results are delivered from it */
 	struct ares_loop *dns;		/* MX look-ups */
 	struct curl_loop *http;		/* RDAP fetches; NULL: no RDAP */
 	contacts_registrable_fn registrable;
-	void *registrable_arg;
+	const void *registrable_arg;
 	/* [rdap] base_url: one server for every TLD; wins over bootstrap */
 	const char *rdap_base_url;
 	/* [rdap] bootstrap_file, loaded; borrowed, must outlive the ctx */
@@ -96,8 +98,5 @@ int contacts_find(struct contacts_ctx *c, const char *name,
 size_t contacts_cancel(struct contacts_ctx *c, const void *arg);
 /* Lookups in progress. */
 size_t contacts_pending(const struct contacts_ctx *c);
-
-/* The name with a leading "www." or "*." removed (once), malloc'd. */
-char *contacts_strip_prefix(const char *name);
 
 #endif

@@ -113,14 +113,14 @@ unicode_reason(const char *name, char **shown)
 		/* idn2 accepted it, so it is valid UTF-8: show it as typed. */
 		*shown = xstrdup(name);
 		return xasprintf("it contains non-ASCII characters; ACM takes "
-				 "an internationalised name in its ASCII "
-				 "(IDNA A-label) form: use '%s'",
+		                 "an internationalised name in its ASCII "
+		                 "(IDNA A-label) form: use '%s'",
 		    alabel);
 	}
 	*shown = quote(name);
 	return xasprintf("it contains non-ASCII characters and has no valid "
-			 "IDNA form (%s); use letters, digits, hyphens and "
-			 "dots only",
+	                 "IDNA form (%s); use letters, digits, hyphens and "
+	                 "dots only",
 	    why);
 }
 
@@ -130,10 +130,10 @@ label_reason(const char *l, size_t len, bool last)
 {
 	if (len == 0)
 		return xstrdup("it has an empty label (two dots in a row, or a "
-			       "dot at the start)");
+		               "dot at the start)");
 	if (len > NAMES_MAX_LABEL)
 		return xasprintf("label '%.20s...' is %zu octets long; a label "
-				 "can have at most %d",
+		                 "can have at most %d",
 		    l, len, NAMES_MAX_LABEL);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)l[i];
@@ -141,19 +141,25 @@ label_reason(const char *l, size_t len, bool last)
 		if (!isalnum(c) && c != '-') {
 			if (c == '*')
 				return xstrdup("a wildcard (*) is allowed only "
-					       "as the whole leftmost label, "
-					       "as in *.example.com");
+				               "as the whole leftmost label, "
+				               "as in *.example.com");
+			if (!isprint(c))
+				return xasprintf("it contains the control "
+				                 "character 0x%02x; only "
+				                 "letters, digits, hyphens "
+				                 "and dots are allowed",
+				    c);
 			return xasprintf("it contains '%c'; only letters, "
-					 "digits, hyphens and dots are allowed",
+			                 "digits, hyphens and dots are allowed",
 			    c);
 		}
 	}
 	if (l[0] == '-' || l[len - 1] == '-')
-		return xasprintf("label '%.*s' starts or ends with a hyphen",
-		    (int)len, l);
+		return xasprintf(
+		    "label '%.*s' starts or ends with a hyphen", (int)len, l);
 	if (last && len < 2)
 		return xasprintf("its last label '%.*s' has one character; a "
-				 "top-level domain has at least two",
+		                 "top-level domain has at least two",
 		    (int)len, l);
 	return NULL;
 }
@@ -172,7 +178,7 @@ labels_reason(const char *s, size_t min_labels)
 
 		if (dot != NULL && dot[1] == '\0')
 			return xstrdup("it ends with a dot; write the name "
-				       "without the final dot");
+			               "without the final dot");
 		why = label_reason(l, len, dot == NULL && min_labels > 1);
 		if (why != NULL)
 			return why;
@@ -183,7 +189,7 @@ labels_reason(const char *s, size_t min_labels)
 	}
 	if (labels < min_labels)
 		return xstrdup("it has a single label; a certificate names a "
-			       "fully qualified domain such as example.com");
+		               "fully qualified domain such as example.com");
 	return NULL;
 }
 
@@ -195,22 +201,31 @@ wildcard_reason(const char *s)
 
 	if (strcmp(s, "*") == 0)
 		return xstrdup("a wildcard must be followed by a domain, as "
-			       "in *.example.com");
+		               "in *.example.com");
 	if (strchr(base, '*') == NULL)
 		return NULL;
-	if (base != s && (strcmp(base, "*") == 0 ||
-	    strncmp(base, "*.", 2) == 0))
+	if (base != s &&
+	    (strcmp(base, "*") == 0 || strncmp(base, "*.", 2) == 0))
 		return xstrdup("it has more than one wildcard; only the "
-			       "leftmost label can be *, as in *.example.com");
+		               "leftmost label can be *, as in *.example.com");
 	return xstrdup("a wildcard (*) is allowed only as the whole "
-		       "leftmost label, as in *.example.com");
+	               "leftmost label, as in *.example.com");
+}
+
+/* The label after the next dot, or NULL at the last label. */
+static const char *
+next_label(const char *l)
+{
+	const char *dot = strchr(l, '.');
+
+	return dot ? dot + 1 : NULL;
 }
 
 /* Each "xn--" label must be a valid IDNA A-label; returns a reason or NULL. */
 static char *
 alabels_reason(const char *s)
 {
-	for (const char *l = s; l != NULL; l = strchr(l, '.'), l = l ? l + 1 : l) {
+	for (const char *l = s; l != NULL; l = next_label(l)) {
 		const char *dot = strchr(l, '.');
 		size_t len = dot ? (size_t)(dot - l) : strlen(l);
 		_cleanup_free_ char *label = xstrndup(l, len);
@@ -219,16 +234,16 @@ alabels_reason(const char *s)
 
 		if (strncmp(label, "xn--", 4) != 0)
 			continue;
-		r = idn2_lookup_u8((const uint8_t *)label, &out,
-		    IDN2_NONTRANSITIONAL);
+		r = idn2_lookup_u8(
+		    (const uint8_t *)label, &out, IDN2_NONTRANSITIONAL);
 		if (r != IDN2_OK)
 			return xasprintf("label '%s' is not a valid IDNA "
-					 "A-label (%s)",
+			                 "A-label (%s)",
 			    label, idn2_strerror(r));
 		r = strcmp((const char *)out, label);
 		if (r != 0) {
 			char *why = xasprintf("label '%s' is not in the "
-					      "canonical IDNA form; use '%s'",
+			                      "canonical IDNA form; use '%s'",
 			    label, (const char *)out);
 
 			idn2_free(out);
@@ -265,7 +280,7 @@ check_name(const char *in, size_t min_labels, bool allow_wild, char **norm,
 	*shown = quote(in);
 	if (len > NAMES_MAX_LENGTH) {
 		*why = xasprintf("it is %zu octets long; a domain name can "
-				 "have at most %d",
+		                 "have at most %d",
 		    len, NAMES_MAX_LENGTH);
 		return -EINVAL;
 	}
@@ -299,8 +314,8 @@ names_normalize(const char *name, char **ret, char **reterr_msg)
 	}
 	r = check_name(name, 2, true, ret, &why, &shown);
 	if (r < 0)
-		*reterr_msg = xasprintf("Invalid domain name '%s': %s.", shown,
-		    why);
+		*reterr_msg =
+		    xasprintf("Invalid domain name '%s': %s.", shown, why);
 	return r;
 }
 
@@ -332,10 +347,10 @@ check_first_length(const char *name, char **reterr_msg)
 	if (len <= NAMES_MAX_FIRST_LENGTH)
 		return 0;
 	*reterr_msg = xasprintf("DomainName '%s' is %zu octets long; the first "
-				"domain name cannot exceed %d octets (the "
-				"certificate's common name). Put a shorter "
-				"name in DomainName and this one in "
-				"SubjectAlternativeNames.",
+	                        "domain name cannot exceed %d octets (the "
+	                        "certificate's common name). Put a shorter "
+	                        "name in DomainName and this one in "
+	                        "SubjectAlternativeNames.",
 	    name, len, NAMES_MAX_FIRST_LENGTH);
 	return -EDOM;
 }
@@ -370,9 +385,9 @@ names_normalize_list(const char *domain_name, const char *const *sans,
 			free(n);
 			names_list_free(names);
 			*reterr_msg = xasprintf("Certificate has too many "
-						"domains. At most %zu distinct "
-						"names are allowed, DomainName "
-						"included.",
+			                        "domains. At most %zu distinct "
+			                        "names are allowed, DomainName "
+			                        "included.",
 			    max);
 			return -E2BIG;
 		}
@@ -404,7 +419,7 @@ name_set_clear(struct name_set *set)
 {
 	strv_free(set->v, set->n);
 	strv_free(set->parents, set->n_parents);
-	*set = (struct name_set){ 0 };
+	*set = (struct name_set){0};
 }
 
 /* Sorts v and drops repeats; returns the new count. */
@@ -454,11 +469,11 @@ strv_has(char *const *v, size_t n, const char *s)
 static const char *
 name_set_covering(const struct name_set *set, const char *name)
 {
-	for (const char *s = name; s != NULL; s = strchr(s, '.'), s = s ? s + 1 : s) {
+	if (set->n == 0)
+		return NULL;
+	for (const char *s = name; s != NULL; s = next_label(s)) {
 		char *const *hit;
 
-		if (set->n == 0)
-			return NULL;
 		hit = bsearch(&s, set->v, set->n, sizeof(*set->v), cmp_strp);
 		if (hit != NULL)
 			return *hit;
@@ -494,9 +509,9 @@ load_psl(const char *path, char **reterr_msg)
 		psl = (psl_ctx_t *)psl_builtin();
 	if (psl == NULL)
 		*reterr_msg = xasprintf("Cannot load the Public Suffix List "
-					"from %s, and libpsl has no built-in "
-					"list (install the publicsuffix "
-					"package).",
+		                        "from %s, and libpsl has no built-in "
+		                        "list (install the publicsuffix "
+		                        "package).",
 		    path ? path : NAMES_PSL_FILE);
 	return psl;
 }
@@ -551,15 +566,15 @@ parse_deny_entry(const char *path, size_t lineno, const char *entry,
 	if (strpbrk(entry, " \t") != NULL) {
 		shown = quote(entry);
 		*reterr_msg = xasprintf("%s:%zu: '%s': one domain a line is "
-					"expected.",
+		                        "expected.",
 		    path, lineno, shown);
 		return -EINVAL;
 	}
 	if (strncmp(entry, "*.", 2) == 0) {
 		shown = quote(entry);
 		*reterr_msg = xasprintf("%s:%zu: '%s': write the domain "
-					"without '*.'; an entry denies the "
-					"domain and every name under it.",
+		                        "without '*.'; an entry denies the "
+		                        "domain and every name under it.",
 		    path, lineno, shown);
 		return -EINVAL;
 	}
@@ -572,8 +587,8 @@ parse_deny_entry(const char *path, size_t lineno, const char *entry,
 }
 
 static int
-read_deny_file(FILE *f, const char *path, char ***ret_v, size_t *ret_n,
-    char **reterr_msg)
+read_deny_file(
+    FILE *f, const char *path, char ***ret_v, size_t *ret_n, char **reterr_msg)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t linecap = 0, lineno = 0, n = 0, cap = 16;
@@ -585,8 +600,8 @@ read_deny_file(FILE *f, const char *path, char ***ret_v, size_t *ret_n,
 		lineno++;
 		if (*entry == '\0')
 			continue;
-		if (parse_deny_entry(path, lineno, entry, &norm,
-		    reterr_msg) < 0) {
+		if (parse_deny_entry(path, lineno, entry, &norm, reterr_msg) <
+		    0) {
 			strv_free(v, n);
 			return -EINVAL;
 		}
@@ -600,8 +615,8 @@ read_deny_file(FILE *f, const char *path, char ***ret_v, size_t *ret_n,
 }
 
 int
-names_policy_load_deny_list(struct names_policy *p, const char *path,
-    char **reterr_msg)
+names_policy_load_deny_list(
+    struct names_policy *p, const char *path, char **reterr_msg)
 {
 	char errbuf[128], **v = NULL;
 	size_t n = 0;
@@ -619,7 +634,7 @@ names_policy_load_deny_list(struct names_policy *p, const char *path,
 	if (r == 0 && ferror(f)) {
 		strv_free(v, n);
 		*reterr_msg = xasprintf("Cannot read the deny list %s: read "
-					"error.",
+		                        "error.",
 		    path);
 		r = -EIO;
 	}
@@ -637,7 +652,7 @@ parse_suffixes(const char *csv, char ***v, size_t *n, char **reterr_msg)
 	char *save = NULL;
 
 	for (char *item = strtok_r(copy, ",", &save); item != NULL;
-	    item = strtok_r(NULL, ",", &save)) {
+	     item = strtok_r(NULL, ",", &save)) {
 		_cleanup_free_ char *why = NULL, *shown = NULL;
 		char *norm = NULL;
 
@@ -646,7 +661,7 @@ parse_suffixes(const char *csv, char ***v, size_t *n, char **reterr_msg)
 			continue;
 		if (check_name(item, 1, false, &norm, &why, &shown) < 0) {
 			*reterr_msg = xasprintf("Invalid reserved suffix "
-						"'%s': %s.",
+			                        "'%s': %s.",
 			    shown, why);
 			return -EINVAL;
 		}
@@ -657,8 +672,8 @@ parse_suffixes(const char *csv, char ***v, size_t *n, char **reterr_msg)
 }
 
 int
-names_policy_add_reserved_suffixes(struct names_policy *p, const char *csv,
-    char **reterr_msg)
+names_policy_add_reserved_suffixes(
+    struct names_policy *p, const char *csv, char **reterr_msg)
 {
 	size_t n = p->reserved.n;
 	char **v = xcalloc(n + 1, sizeof(*v));
@@ -668,7 +683,7 @@ names_policy_add_reserved_suffixes(struct names_policy *p, const char *csv,
 	if (strchr(csv, '#') != NULL) {
 		free(v);
 		*reterr_msg = xstrdup("Invalid reserved suffixes: '#' is not "
-				      "allowed.");
+		                      "allowed.");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -686,20 +701,31 @@ names_policy_add_reserved_suffixes(struct names_policy *p, const char *csv,
 static bool
 is_icann_suffix(const psl_ctx_t *psl, const char *s)
 {
-	return psl_is_public_suffix2(psl, s,
-	    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+	return psl_is_public_suffix2(
+	           psl, s, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
-/* 0 when name is under an ICANN public suffix and is not one itself. */
+/*
+ * 0 when name (the part after any "*.") is under an ICANN public suffix and
+ * is not one itself; shown is the whole name as it may be echoed.
+ */
 static int
-public_domain_reason(const psl_ctx_t *psl, const char *name, char **detail,
-    const char *shown)
+public_domain_reason(
+    const psl_ctx_t *psl, const char *name, char **detail, const char *shown)
 {
 	if (*name != '\0' && is_icann_suffix(psl, name)) {
-		*detail = xasprintf("'%s' is a public suffix; a certificate "
-				    "can only name a domain registered under "
-				    "one (Public Suffix List)",
-		    shown);
+		if (strcmp(shown, name) == 0)
+			*detail = xasprintf("'%s' is a public suffix; a "
+			                    "certificate can only name a "
+			                    "domain registered under one "
+			                    "(Public Suffix List)",
+			    shown);
+		else
+			*detail = xasprintf("'%s' is a wildcard on the public "
+			                    "suffix '%s'; a certificate can "
+			                    "only name a domain registered "
+			                    "under one (Public Suffix List)",
+			    shown, name);
 		return 1;
 	}
 	for (const char *s = strchr(name, '.'); s != NULL; s = strchr(s, '.')) {
@@ -708,7 +734,7 @@ public_domain_reason(const psl_ctx_t *psl, const char *name, char **detail,
 			return 0;
 	}
 	*detail = xasprintf("'%s' is not under a public suffix: its top-level "
-			    "domain is not on the Public Suffix List",
+	                    "domain is not on the Public Suffix List",
 	    shown);
 	return 1;
 }
@@ -725,8 +751,8 @@ listed_reason(const struct name_set *set, const char *base, bool wild,
 	}
 	hit = wild ? name_set_matched_by_wildcard(set, base) : NULL;
 	if (hit != NULL) {
-		*detail = xasprintf("'%s' would match '%s', %s", shown, hit,
-		    what);
+		*detail =
+		    xasprintf("'%s' would match '%s', %s", shown, hit, what);
 		return 1;
 	}
 	return 0;
@@ -741,6 +767,11 @@ names_classify(const struct names_policy *p, const char *name,
 	bool wild = strncmp(s, "*.", 2) == 0;
 	const char *base = wild ? s + 2 : s;
 
+	size_t len = strlen(s);
+
+	/* A normalised name has no final dot; tolerate one all the same. */
+	if (len > 1 && s[len - 1] == '.')
+		s[len - 1] = '\0';
 	lower_ascii(s);
 	shown = quote(s);
 	*failure_reason = NAMES_FAILURE_INVALID_PUBLIC_DOMAIN;
@@ -748,12 +779,13 @@ names_classify(const struct names_policy *p, const char *name,
 		return 1;
 	*failure_reason = NAMES_FAILURE_DOMAIN_NOT_ALLOWED;
 	if (listed_reason(&p->deny, base, wild, shown,
-	    "which is on the deny list", detail))
+	        "which is on the deny list", detail))
 		return 1;
 	*failure_reason = NAMES_FAILURE_ADDITIONAL_VERIFICATION;
 	if (listed_reason(&p->reserved, base, wild, shown,
-	    "a reserved suffix that needs additional verification by the "
-	    "operator", detail))
+	        "a reserved suffix that needs additional verification by the "
+	        "operator",
+	        detail))
 		return 1;
 	*failure_reason = NULL;
 	*detail = NULL;

@@ -95,8 +95,8 @@ void names_policy_free(struct names_policy *p);
  * loaded before. Returns 0, -errno when the file cannot be read, or -EINVAL
  * with "path:line: ..." for a malformed line (the old list is kept).
  */
-int names_policy_load_deny_list(struct names_policy *p, const char *path,
-    char **reterr_msg) _wur_;
+int names_policy_load_deny_list(
+    struct names_policy *p, const char *path, char **reterr_msg) _wur_;
 
 /*
  * Adds reserved suffixes ([validation] reserved_suffixes, comma-separated;
@@ -104,8 +104,8 @@ int names_policy_load_deny_list(struct names_policy *p, const char *path,
  * the commas are ignored. Returns 0 or -EINVAL naming the malformed item
  * (nothing is added then).
  */
-int names_policy_add_reserved_suffixes(struct names_policy *p,
-    const char *csv, char **reterr_msg) _wur_;
+int names_policy_add_reserved_suffixes(
+    struct names_policy *p, const char *csv, char **reterr_msg) _wur_;
 
 /*
  * Returns 0 when the name may go on to validation, or 1 when the request
@@ -126,6 +126,7 @@ int names_classify(const struct names_policy *p, const char *name,
 /*
  * The name without one leading "www." or "*.", the guide's rule for the
  * administrative addresses (admin@, hostmaster@, ...): a pointer into name.
+ * Nothing is dropped when only one label would remain ("www.com" stays).
  */
 const char *names_strip_for_admin(const char *name);
 

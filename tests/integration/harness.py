@@ -71,7 +71,8 @@ def wait_for(pred, timeout, interval=0.1, what="condition"):
 def make_tmpdir(prefix="certfleet-test-"):
     """A temp folder under /tmp, mode 0755 so the postgres user can reach
     the folders we create for it inside."""
-    d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    d = tempfile.mkdtemp(prefix=prefix,
+                         dir=os.environ.get("CERTFLEET_TEST_TMP", "/tmp"))
     os.chmod(d, 0o755)
     return d
 
@@ -99,6 +100,7 @@ class PgCluster:
         self.port = port or 20000 + secrets_port()
         self.as_root = os.geteuid() == 0
         os.makedirs(self.sockdir, exist_ok=True)
+        os.chmod(basedir, 0o755)
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             for p in (self.dir, self.sockdir):
@@ -284,6 +286,9 @@ class Daemon:
             stdin=subprocess.DEVNULL, stdout=errf, stderr=errf,
             start_new_session=True, cwd=self.dir)
         errf.close()
+        # For tests/run's last-resort cleanup if this process is killed.
+        with open(os.path.join(self.dir, "certfleetd.pid"), "w") as f:
+            f.write("%d\n" % self.proc.pid)
         if wait:
             self.wait_ready(timeout)
         return self
@@ -382,6 +387,27 @@ class Daemon:
 
 # ------------------------------------------------------------ the API client
 
+def unix_connect(path, timeout=10):
+    """A connected AF_UNIX stream socket.  A full listen backlog makes a
+    non-blocking AF_UNIX connect fail with EAGAIN at once (where a blocking
+    one would wait), so retry that until the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+        except BaseException:
+            s.close()
+            raise
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP/1.1 over an AF_UNIX stream socket."""
 
@@ -390,10 +416,7 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.unix_path = path
 
     def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
+        self.sock = unix_connect(self.unix_path, self.timeout)
 
 
 class Response:
@@ -509,10 +532,8 @@ class AcmClient:
     def raw(self, data, timeout=None, shutdown_write=False):
         """Send arbitrary bytes on a fresh connection; return the Response
         (None if the daemon closed without answering)."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s = unix_connect(self.path, timeout or self.timeout)
         try:
-            s.settimeout(timeout or self.timeout)
-            s.connect(self.path)
             s.sendall(data)
             if shutdown_write:
                 s.shutdown(socket.SHUT_WR)

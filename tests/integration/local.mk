@@ -1,1 +1,19 @@
-# tests/integration
+# tests/integration: black-box tests of certfleetd and certfleet against a
+# throwaway PostgreSQL, run by tests/run (not by `make check`, which holds
+# the unit tests only).
+EXTRA_DIST += \
+	tests/run \
+	tests/lib/packages.txt \
+	tests/integration/runner.py \
+	tests/integration/harness.py \
+	tests/integration/certs.py \
+	tests/integration/test_account.py \
+	tests/integration/test_cli.py \
+	tests/integration/test_config.py \
+	tests/integration/test_describe_get_delete.py \
+	tests/integration/test_import.py \
+	tests/integration/test_list.py \
+	tests/integration/test_protocol.py \
+	tests/integration/test_resilience.py \
+	tests/integration/test_tags.py \
+	.ci/run

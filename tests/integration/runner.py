@@ -72,8 +72,10 @@ class Context:
         return d
 
     def new_cluster(self):
-        c = harness.PgCluster(harness.make_tmpdir()).init().start()
-        return c
+        """A cluster of the module's own, for tests that stop or crash it."""
+        base = os.path.join(self.tmp, self.unique("cluster"))
+        os.makedirs(base)
+        return harness.PgCluster(base).init().start()
 
     def scan_daemons(self):
         """Problems seen in any daemon since the last scan."""

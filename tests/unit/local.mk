@@ -88,3 +88,47 @@ tests_unit_test_mail_delivery_SOURCES = tests/unit/test_mail_delivery.c
 tests_unit_test_mail_delivery_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_mail_delivery_LDADD = $(MAIL_LIBS) $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+# domain-name rules of RequestCertificate (src/validation/names.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_names
+TESTS += tests/unit/test_names
+endif
+EXTRA_DIST += tests/unit/vectors/names.txt
+tests_unit_test_names_SOURCES = tests/unit/test_names.c
+tests_unit_test_names_CPPFLAGS = $(UNIT_SRCDIR_CPPFLAGS)
+tests_unit_test_names_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_names_LDADD = $(VALIDATION_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+# who gets the validation email: RDAP parsing (src/validation/rdap.c), and
+# the contact finder against dnsmasq and an RDAP server on loopback
+# (src/validation/contacts.c, run by run-contacts.sh)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_rdap tests/unit/test_contacts
+TESTS += tests/unit/test_rdap tests/unit/run-contacts.sh
+endif
+EXTRA_DIST += tests/unit/run-contacts.sh tests/unit/rdap_server.py \
+	tests/unit/rdap/domain/example.com tests/unit/rdap/domain/bigcorp.com \
+	tests/unit/rdap/domain/redacted.com tests/unit/rdap/domain/rdaponly.com
+tests_unit_test_rdap_SOURCES = tests/unit/test_rdap.c
+tests_unit_test_rdap_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rdap_LDADD = $(VALIDATION_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_contacts_SOURCES = tests/unit/test_contacts.c \
+	src/loop/ares_loop.c src/loop/curl_loop.c
+tests_unit_test_contacts_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) \
+	$(CURL_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_contacts_LDADD = $(VALIDATION_LIBS) $(COMMON_LIBS) \
+	$(CMOCKA_LIBS)
+
+# certfleet's CA and key generation (src/pki/ca.c, src/pki/keygen.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_ca tests/unit/test_keygen
+TESTS += tests/unit/test_ca tests/unit/test_keygen
+endif
+tests_unit_test_ca_SOURCES = tests/unit/test_ca.c \
+	tests/unit/pki_fixtures.c tests/unit/pki_fixtures.h
+tests_unit_test_ca_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ca_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_keygen_SOURCES = tests/unit/test_keygen.c
+tests_unit_test_keygen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_keygen_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)

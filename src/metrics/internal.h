@@ -1,0 +1,126 @@
+/*
+ * internal.h: what the files of src/metrics share and nothing else sees:
+ * the struct behind struct metrics, the ids of the registry's families,
+ * the certificate snapshot and the /proc reader.
+ */
+#ifndef CERTFLEET_METRICS_INTERNAL_H
+#define CERTFLEET_METRICS_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics/expo.h"
+#include "metrics/metrics.h"
+
+struct evbuffer;
+struct evhttp;
+struct event;
+struct metric_registry;
+
+/*
+ * The figures the daemon keeps in its registry, one line each:
+ * X(ID, TYPE, name, unit, labels, buckets, help). A counter's name has no
+ * "_total" (the formats add it); a name with a unit ends with it. Adding
+ * a figure is a line here and a metric_add/metric_set/metric_observe call
+ * where it happens. Certificate figures, which come from the database,
+ * are in certificates.c.
+ */
+#define METRIC_LIST(X)							\
+	X(API_REQUESTS, COUNTER, "certfleet_api_requests", NULL,		\
+	    LABELS("action", "exception"), NO_BUCKETS,			\
+	    "Control API requests answered, by action and ACM exception (empty on success).") \
+	X(API_DURATION, HISTOGRAM, "certfleet_api_request_duration_seconds",	\
+	    "seconds", LABELS("action"), BUCKETS(api_buckets),		\
+	    "Time from a control request's arrival to its reply, by action.") \
+	X(DB_UP, GAUGE, "certfleet_database_up", NULL, NO_LABELS,		\
+	    NO_BUCKETS,							\
+	    "Whether the last use of the database succeeded (1) or not (0).") \
+	X(DB_RECONNECTS, COUNTER, "certfleet_database_reconnects", NULL,	\
+	    NO_LABELS, NO_BUCKETS,						\
+	    "Times the database came back after it had been lost.")	\
+	X(CERT_CACHE_UPDATED, GAUGE,					\
+	    "certfleet_certificate_cache_updated_timestamp_seconds", "seconds", \
+	    NO_LABELS, NO_BUCKETS,						\
+	    "When the certificate figures served were read from the database.") \
+	X(CLOCK, GAUGE, "certfleet_clock_time_seconds", "seconds", NO_LABELS, \
+	    NO_BUCKETS,							\
+	    "The daemon's wall clock at scrape time, to compare with the scraper's.") \
+	X(BUILD_INFO, GAUGE, "certfleet_build_info", NULL, LABELS("version"), \
+	    NO_BUCKETS, "Always 1; the version of certfleetd in a label.")	\
+	X(PROCESS_CPU, COUNTER, "process_cpu_seconds", "seconds", NO_LABELS,	\
+	    NO_BUCKETS, "Total user and system CPU time spent in seconds.")	\
+	X(PROCESS_RSS, GAUGE, "process_resident_memory_bytes", "bytes",	\
+	    NO_LABELS, NO_BUCKETS, "Resident memory size in bytes.")	\
+	X(PROCESS_VSZ, GAUGE, "process_virtual_memory_bytes", "bytes",	\
+	    NO_LABELS, NO_BUCKETS, "Virtual memory size in bytes.")	\
+	X(PROCESS_OPEN_FDS, GAUGE, "process_open_fds", NULL, NO_LABELS,	\
+	    NO_BUCKETS, "Number of open file descriptors.")		\
+	X(PROCESS_MAX_FDS, GAUGE, "process_max_fds", NULL, NO_LABELS,	\
+	    NO_BUCKETS, "Maximum number of open file descriptors.")	\
+	X(PROCESS_START, GAUGE, "process_start_time_seconds", "seconds",	\
+	    NO_LABELS, NO_BUCKETS,						\
+	    "Start time of the process since unix epoch in seconds.")
+
+#define METRIC_ENUM(id, type, name, unit, labels, buckets, help) M_##id,
+enum metric_id {
+	METRIC_LIST(METRIC_ENUM)
+	M__COUNT
+};
+#undef METRIC_ENUM
+
+struct cert_snapshot;
+
+struct metrics {
+	struct metrics_settings s;
+	char *listen;
+	char *version;
+	struct metric_registry *reg;
+
+	/* HTTP */
+	struct evhttp *http;
+
+	/* certificate figures (certificates.c), loop thread only */
+	struct cert_snapshot *snapshot;	/* last one built; NULL before */
+	struct event *refresh_timer;
+	int64_t cache_ms;
+	bool refreshing;
+	bool started;
+
+	/* readiness ping (http.c), loop thread only */
+	struct event *ping_timer;
+	bool pinging;
+	bool ping_ok;			/* the last ping's result */
+	double ping_ok_at;		/* monotonic seconds of the last success */
+	char *ping_why;			/* why the last ping failed */
+
+	/* database reconnects */
+	atomic_bool db_was_up;		/* up at least once */
+	atomic_bool db_down;		/* lost since */
+
+	double start_time;		/* process start, epoch seconds */
+};
+
+/* certificates.c */
+void cert_refresh_start(struct metrics *m);
+void cert_refresh_stop(struct metrics *m);
+void cert_snapshot_unref(struct cert_snapshot *s);
+/* Appends the certificate families to out: metadata copied, samples by
+ * reference to the snapshot (nothing large is copied on the loop). */
+void cert_snapshot_append(struct cert_snapshot *s, enum expo_format fmt,
+    struct evbuffer *out);
+int64_t cert_snapshot_built_at(const struct cert_snapshot *s);
+
+/* process.c: process_* figures into the registry. */
+double process_start_time(void);
+void process_update(struct metric_registry *reg);
+
+/* metrics.c: the whole exposition. */
+void metrics_render(struct metrics *m, enum expo_format fmt,
+    struct evbuffer *out);
+
+/* http.c */
+int metrics_http_start(struct metrics *m, char **reterr_msg) _wur_;
+void metrics_http_stop(struct metrics *m);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * metrics.h: what certfleetd tells Prometheus, and its health endpoints.
+ *
+ * One struct metrics hangs off the daemon context. It owns the registry of
+ * figures the daemon counts itself (control API calls, database
+ * reconnects, ...), a snapshot of every certificate's figures that a job on
+ * a database thread rebuilds every [metrics] certificate_cache (a scrape
+ * never waits for the database: it serves the last snapshot), and an HTTP
+ * listener on [metrics] listen serving /metrics, /healthz and /readyz.
+ *
+ * Everything here runs on the loop thread except where noted; the update
+ * calls (metrics_api_request, metrics_db_state) are also safe from other
+ * threads.
+ */
+#ifndef CERTFLEET_METRICS_METRICS_H
+#define CERTFLEET_METRICS_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/cleanup.h"
+
+struct event_base;
+struct dbpool;
+struct metrics;
+
+struct metrics_settings {
+	struct event_base *base;
+	struct dbpool *pool;
+	const char *listen;		/* "ADDRESS:PORT", "[V6]:PORT"; "" = off */
+	int64_t certificate_cache_ms;	/* how long certificate figures live */
+	const char *version;		/* certfleet_build_info{version} */
+	/* NULL when the daemon is ready, else a one-line reason. */
+	const char *(*unready)(void *arg);
+	void *unready_arg;
+};
+
+struct metrics *metrics_new(const struct metrics_settings *s);
+/* Closes the listener, drops the snapshot. Call after the database pool
+ * is gone (a refresh in flight owns a pointer to m). Accepts NULL. */
+void metrics_free(struct metrics *m);
+
+/* Binds [metrics] listen and starts the readiness ping; 0 when disabled. */
+int metrics_listen(struct metrics *m, char **reterr_msg) _wur_;
+/* The schema exists: start refreshing the certificate figures. */
+void metrics_start(struct metrics *m);
+/* [metrics] certificate_cache after a reload. */
+void metrics_set_certificate_cache(struct metrics *m, int64_t ms);
+
+/* Seconds on the monotonic clock, for durations. */
+double metrics_monotonic(void);
+/*
+ * One control API call answered: action "" when the target named none,
+ * exception NULL (or "") on success. m may be NULL.
+ */
+void metrics_api_request(struct metrics *m, const char *action,
+    const char *exception, double seconds);
+/* The database pool went up or down. m may be NULL. */
+void metrics_db_state(struct metrics *m, bool up);
+
+#endif
