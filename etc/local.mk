@@ -3,3 +3,4 @@
 # cannot drift apart (tests/unit/test_config.c compares them).
 examplesdir = $(docdir)/examples
 dist_examples_DATA = etc/certfleetd.conf
+dist_examples_DATA += etc/prometheus/certfleet-alerts.yml

@@ -24,7 +24,7 @@ struct ares_loop {
 	struct event_base *base;
 	ares_channel channel;
 	struct event *timer;
-	LIST_HEAD(, ares_sock) socks;
+	LIST_HEAD(ares_sock_list, ares_sock) socks;
 };
 
 static void

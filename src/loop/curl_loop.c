@@ -21,7 +21,7 @@ struct curl_loop {
 	CURLM *multi;
 	struct event *timer;
 	unsigned active;
-	LIST_HEAD(, curl_transfer) transfers;	/* for cancelling on free */
+	LIST_HEAD(curl_transfer_list, curl_transfer) transfers;	/* for cancelling on free */
 };
 
 /* One per socket curl watches; curl keeps it as the socket's pointer. */

@@ -22,6 +22,7 @@
 #include "common/xmalloc.h"
 #include "loop/dbpool.h"
 #include "metrics/internal.h"
+#include "metrics/registry.h"
 #include "store/store.h"
 
 enum cert_family {
@@ -77,6 +78,8 @@ struct cert_snapshot {
 struct refresh_job {
 	struct metrics *m;
 	struct cert_snapshot *snap;
+	double started;			/* metrics_monotonic() when queued */
+	double took;			/* seconds on the database thread */
 	size_t inventory[ELEMENTSOF(statuses)][ELEMENTSOF(types)];
 	char *err;
 };
@@ -154,6 +157,7 @@ static int
 refresh_work(PGconn *conn, void *arg)
 {
 	struct refresh_job *job = arg;
+	double t0 = metrics_monotonic();
 	int r;
 
 	job->snap = xcalloc(1, sizeof(*job->snap));
@@ -170,6 +174,7 @@ refresh_work(PGconn *conn, void *arg)
 			sample(&job->snap->samples[CF_INVENTORY], CF_INVENTORY,
 			    v, (int64_t)job->inventory[i][t]);
 		}
+	job->took = metrics_monotonic() - t0;
 	return 0;
 }
 
@@ -185,6 +190,10 @@ refresh_done(int rc, void *arg)
 	if (rc == 0) {
 		cert_snapshot_unref(m->snapshot);
 		m->snapshot = TAKE_PTR(job->snap);
+		metric_set(m->reg, M_CERT_CACHE_REFRESH, NULL, job->took);
+		log_debug("metrics: certificate figures read in %.3f s "
+		    "(%.3f s after queueing)", job->took,
+		    metrics_monotonic() - job->started);
 	} else {
 		log_debug("metrics: certificate figures not refreshed: %s; "
 		    "serving the previous ones",
@@ -206,6 +215,7 @@ refresh_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	job = xcalloc(1, sizeof(*job));
 	job->m = m;
+	job->started = metrics_monotonic();
 	m->refreshing = true;
 	dbpool_submit(m->s.pool, refresh_work, refresh_done, job);
 }

@@ -43,6 +43,10 @@ struct metric_registry;
 	    "certfleet_certificate_cache_updated_timestamp_seconds", "seconds", \
 	    NO_LABELS, NO_BUCKETS,						\
 	    "When the certificate figures served were read from the database.") \
+	X(CERT_CACHE_REFRESH, GAUGE,					\
+	    "certfleet_certificate_cache_refresh_duration_seconds", "seconds", \
+	    NO_LABELS, NO_BUCKETS,						\
+	    "How long the last read of the certificate figures took, formatting included.") \
 	X(CLOCK, GAUGE, "certfleet_clock_time_seconds", "seconds", NO_LABELS, \
 	    NO_BUCKETS,							\
 	    "The daemon's wall clock at scrape time, to compare with the scraper's.") \

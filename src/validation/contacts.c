@@ -117,7 +117,7 @@ struct contacts_ctx {
 	const struct rdap_bootstrap *rdap_bootstrap;
 	long rdap_timeout_ms;
 	size_t rdap_max_body;
-	TAILQ_HEAD(, lookup) lookups;
+	TAILQ_HEAD(lookup_list, lookup) lookups;
 	size_t n_lookups;
 };
 

@@ -136,7 +136,7 @@ add_service(struct rdap_bootstrap *bs, const json_t *svc, size_t idx,
 	if ((url = choose_url(urls)) == NULL)
 		return 0;	/* nothing we can use; other services still count */
 	bs->urls = xrealloc(bs->urls, (bs->n_urls + 1) * sizeof(*bs->urls));
-	bs->urls[bs->n_urls] = xstrdup(url);
+	bs->urls[bs->n_urls++] = xstrdup(url);
 	json_array_foreach(labels, i, l) {
 		if ((label = json_string_value(l)) == NULL) {
 			*reterr_msg = xasprintf("service %zu: an entry is not "
@@ -146,10 +146,9 @@ add_service(struct rdap_bootstrap *bs, const json_t *svc, size_t idx,
 		bs->entries = xrealloc(bs->entries,
 		    (bs->n_entries + 1) * sizeof(*bs->entries));
 		bs->entries[bs->n_entries].suffix = normalized_domain(label);
-		bs->entries[bs->n_entries].url = bs->urls[bs->n_urls];
+		bs->entries[bs->n_entries].url = bs->urls[bs->n_urls - 1];
 		bs->n_entries++;
 	}
-	bs->n_urls++;
 	return 0;
 }
 

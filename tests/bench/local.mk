@@ -17,3 +17,11 @@ tests_bench_bench_pg_lookup_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 tests_bench_bench_pg_lookup_LDADD = $(COMMON_LIBS) $(LIBPQ_LIBS) \
 	$(OPENSSL_LIBS)
+
+# bench_issue: key generation and ca_issue against raw OpenSSL (src/pki)
+noinst_PROGRAMS += tests/bench/bench_issue
+tests_bench_bench_issue_SOURCES = tests/bench/bench_issue.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_issue_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_issue_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(OPENSSL_LIBS)
+EXTRA_DIST += tests/bench/bench_scrape

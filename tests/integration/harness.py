@@ -261,6 +261,9 @@ class Daemon:
                                                      "master.key")},
             "identity": {"partition": "aws", "region": "us-east-1",
                          "account": "123456789012"},
+            # Off unless a test asks: daemons run side by side here and
+            # the default port (127.0.0.1:9469) is one for the whole host.
+            "metrics": {"listen": ""},
         }
         for sec, kv in self.extra.items():
             s.setdefault(sec, {}).update(kv)

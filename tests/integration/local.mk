@@ -17,3 +17,4 @@ EXTRA_DIST += \
 	tests/integration/test_resilience.py \
 	tests/integration/test_tags.py \
 	.ci/run
+EXTRA_DIST += tests/integration/test_metrics.py

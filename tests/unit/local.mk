@@ -132,3 +132,12 @@ tests_unit_test_ca_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_keygen_SOURCES = tests/unit/test_keygen.c
 tests_unit_test_keygen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_keygen_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+# the metrics registry and exposition formats (src/metrics)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+endif
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_metrics_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)

@@ -989,13 +989,16 @@ run_workers(const struct ca *ca)
 		assert_int_equal(w[i].failures, 0);
 		for (int j = 0; j < ISSUES_PER_THREAD; j++) {
 			X509 *leaf = pem_cert(w[i].pems[j]);
+			BIGNUM *bn;
 
 			assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(leaf),
 			    w[i].key), 1);
 			assert_int_equal(verify(ca, leaf, now, NULL),
 			    X509_V_OK);
-			serials[n++] = BN_bn2hex(ASN1_INTEGER_to_BN(
-			    X509_get0_serialNumber(leaf), NULL));
+			bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf),
+			    NULL);
+			serials[n++] = BN_bn2hex(bn);
+			BN_free(bn);
 			X509_free(leaf);
 			free(w[i].pems[j]);
 		}

@@ -1,0 +1,275 @@
+"""The metrics listener: a real Prometheus scrapes certfleetd and answers a
+PromQL query for the certificates expiring within 30 days; promtool finds
+nothing to lint in a live scrape; OpenMetrics when asked for; the example
+alerting rules load; /healthz, and /readyz following a PostgreSQL outage;
+control API calls counted.
+
+Uses a cluster of its own, because it stops PostgreSQL."""
+
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import certs
+import harness
+from harness import TestFailure, check, eq, wait_for
+
+RULES = os.path.join(harness.TOP, "etc", "prometheus", "certfleet-alerts.yml")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(url, headers=None, timeout=10):
+    """(status, headers, body bytes); HTTP errors are answers too."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, \
+                r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+class Prometheus:
+    """A real Prometheus server scraping certfleetd every second."""
+
+    def __init__(self, workdir, target):
+        self.dir = os.path.join(workdir, "prometheus")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        cfg = os.path.join(self.dir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n"
+                    "  evaluation_interval: 1s\n"
+                    "rule_files:\n  - %s\n"
+                    "scrape_configs:\n  - job_name: certfleet\n"
+                    "    static_configs:\n      - targets: ['%s']\n"
+                    % (RULES, target))
+        self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + cfg,
+             "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+            start_new_session=True)
+        harness._live.append(self)
+        wait_for(lambda: http_get(self.url + "/-/ready")[0] == 200, 30,
+                 what="prometheus ready")
+
+    def query(self, expr):
+        st, _, body = http_get(self.url + "/api/v1/query?" +
+                               urllib.parse.urlencode({"query": expr}))
+        doc = json.loads(body)
+        if st != 200 or doc.get("status") != "success":
+            raise TestFailure("query %r: HTTP %d %s" % (expr, st, body[:300]))
+        return doc["data"]["result"]
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+def setup_module(ctx):
+    if shutil.which("prometheus") is None or shutil.which("promtool") is None:
+        raise TestFailure("prometheus and promtool are needed (Debian "
+                          "package prometheus)")
+    ctx.m.cluster = ctx.new_cluster()
+    port = free_port()
+    ctx.m.base = "http://127.0.0.1:%d" % port
+    ctx.m.d = ctx.new_daemon(cluster=ctx.m.cluster, extra={
+        "metrics": {"listen": "127.0.0.1:%d" % port,
+                    "certificate_cache": "1s"}})
+    c = ctx.m.c = ctx.m.d.client
+    now = certs.now()
+    ctx.m.arns = {}
+    for days in (10, 20, 40):
+        lf = certs.leaf(("exp%d.metrics.example.com" % days,), "RSA_2048",
+                        not_after=now + datetime.timedelta(days=days))
+        ctx.m.arns[days] = c.import_leaf(lf)
+
+
+def setup_function(ctx):
+    if not ctx.m.cluster.is_running():
+        ctx.m.cluster.start()
+
+
+def teardown_module(ctx):
+    ctx.m.d.stop()
+    ctx.m.cluster.cleanup()
+
+
+def scrape(ctx, accept=None):
+    st, hdrs, body = http_get(ctx.m.base + "/metrics",
+                              {"Accept": accept} if accept else None)
+    eq(st, 200, "GET /metrics")
+    return hdrs, body.decode()
+
+
+def samples(text, name):
+    """{labels text: value} of the samples called name."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            key, _, value = line.rpartition(" ")
+            out[key[len(name):]] = float(value)
+    return out
+
+
+def wait_for_certificates(ctx):
+    """The snapshot is refreshed every second: wait for all three."""
+    def ready():
+        _, text = scrape(ctx)
+        got = samples(text, "certfleet_certificate_not_after_timestamp_seconds")
+        return len(got) == 3 and text
+    return wait_for(ready, 15, what="three certificates in /metrics")
+
+
+def test_certificate_figures_in_the_text_format(ctx):
+    text = wait_for_certificates(ctx)
+    na = samples(text, "certfleet_certificate_not_after_timestamp_seconds")
+    for days, arn in ctx.m.arns.items():
+        key = [k for k in na if 'certificate_arn="%s"' % arn in k]
+        eq(len(key), 1, "not_after samples for %s" % arn)
+        check('domain_name="exp%d.metrics.example.com"' % days in key[0] and
+              'type="IMPORTED"' in key[0] and 'status="ISSUED"' in key[0],
+              "labels of %s" % key[0])
+        left = na[key[0]] - time.time()
+        check(abs(left - days * 86400) < 300, "NotAfter of the %d-day "
+              "certificate is %f s away" % (days, left))
+    inv = samples(text, "certfleet_certificates")
+    eq(inv.get('{status="ISSUED",type="IMPORTED"}'), 3.0, "inventory")
+    eq(inv.get('{status="FAILED",type="IMPORTED"}'), 0.0, "inventory zeros")
+    eq(len(samples(text, "certfleet_certificate_in_use")), 3, "in_use")
+    check("# TYPE certfleet_api_requests_total counter" in text,
+          "counter named with _total in the text format")
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes",
+                 "process_virtual_memory_bytes", "process_open_fds",
+                 "process_max_fds", "process_start_time_seconds",
+                 "certfleet_clock_time_seconds", "certfleet_database_up"):
+        eq(len(samples(text, name)), 1, name)
+    clock = samples(text, "certfleet_clock_time_seconds")[""]
+    check(abs(clock - time.time()) < 5, "clock %f" % clock)
+    eq(samples(text, "certfleet_database_up")[""], 1.0, "database_up")
+    check(samples(text, "certfleet_build_info"), "build_info")
+
+
+def test_promtool_finds_nothing_to_lint(ctx):
+    _, text = scrape(ctx)
+    r = harness.run_cmd(["promtool", "check", "metrics"], input=text.encode())
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    eq((r.returncode, out.strip()), (0, ""), "promtool check metrics")
+
+
+def test_openmetrics_when_asked(ctx):
+    hdrs, text = scrape(ctx, "application/openmetrics-text;version=1.0.0,"
+                        "text/plain;version=0.0.4;q=0.5")
+    check(hdrs["content-type"].startswith("application/openmetrics-text; "
+                                          "version=1.0.0"),
+          "content type %s" % hdrs["content-type"])
+    check(text.endswith("# EOF\n"), "OpenMetrics ends with # EOF")
+    eq(text.count("# EOF"), 1, "one # EOF")
+    check("# TYPE certfleet_api_requests counter" in text,
+          "counter family without _total")
+    check("# UNIT certfleet_certificate_not_after_timestamp_seconds seconds"
+          in text, "unit line")
+    hdrs, text = scrape(ctx)
+    check(hdrs["content-type"].startswith("text/plain; version=0.0.4"),
+          "text format by default: %s" % hdrs["content-type"])
+    check("# EOF" not in text, "no # EOF in the text format")
+
+
+def test_alerting_rules_pass_promtool(ctx):
+    r = harness.run_cmd(["promtool", "check", "rules", RULES])
+    eq(r.returncode, 0, "promtool check rules: %s" % (r.stdout + r.stderr))
+
+
+def test_prometheus_finds_certificates_expiring_within_30_days(ctx):
+    wait_for_certificates(ctx)
+    prom = ctx.m.prom = Prometheus(ctx.m.d.dir, ctx.m.base[len("http://"):])
+    expr = "(certfleet_certificate_not_after_timestamp_seconds - time()) " \
+        "< 30*86400"
+
+    def expiring():
+        res = prom.query(expr)
+        return len(res) >= 2 and res
+    res = wait_for(expiring, 30, interval=0.5, what="PromQL result")
+    got = sorted(r["metric"]["certificate_arn"] for r in res)
+    eq(got, sorted([ctx.m.arns[10], ctx.m.arns[20]]), "expiring ARNs")
+    eq(prom.query('up{job="certfleet"}')[0]["value"][1], "1", "scrape up")
+    # The example rules load and evaluate.
+    st, _, body = http_get(prom.url + "/api/v1/rules")
+    groups = json.loads(body)["data"]["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    check(len(rules) >= 5, "rules loaded: %d" % len(rules))
+    bad = [r["name"] for r in rules if r.get("health") == "err"]
+    eq(bad, [], "rules evaluating with errors")
+
+
+def test_healthz(ctx):
+    st, _, body = http_get(ctx.m.base + "/healthz")
+    eq((st, body), (200, b"ok\n"), "/healthz")
+    st, _, _ = http_get(ctx.m.base + "/nothing-here")
+    eq(st, 404, "unknown path")
+
+
+def test_api_requests_are_counted(ctx):
+    def counts():
+        _, text = scrape(ctx)
+        return (samples(text, "certfleet_api_requests_total"),
+                samples(text, "certfleet_api_request_duration_seconds_count"))
+    ok = '{action="ListCertificates",exception=""}'
+    bad = '{action="DescribeCertificate",exception="InvalidArnException"}'
+    before, hist_before = counts()
+    for _ in range(3):
+        ctx.m.c.ok("ListCertificates", {})
+    ctx.m.c.expect_error("DescribeCertificate", {"CertificateArn": "nope"},
+                         "InvalidArnException")
+    after, hist_after = counts()
+    eq(after.get(ok, 0) - before.get(ok, 0), 3, "ListCertificates successes")
+    eq(after.get(bad, 0) - before.get(bad, 0), 1, "InvalidArnException")
+    lc = '{action="ListCertificates"}'
+    eq(hist_after.get(lc, 0) - hist_before.get(lc, 0), 3, "histogram count")
+
+
+def test_readyz_follows_the_database(ctx):
+    base = ctx.m.base
+    wait_for(lambda: http_get(base + "/readyz")[0] == 200, 15,
+             what="/readyz 200")
+    ctx.m.cluster.stop()
+    st, _, body = wait_for(
+        lambda: (lambda r: r[0] == 503 and r)(http_get(base + "/readyz")),
+        20, what="/readyz 503 while PostgreSQL is stopped")
+    check(body.count(b"\n") == 1 and b"database" in body,
+          "one-line reason: %r" % body)
+    eq(http_get(base + "/healthz")[0], 200, "/healthz during the outage")
+    # The certificate figures stay while the database is away.
+    _, text = scrape(ctx)
+    eq(len(samples(text, "certfleet_certificate_not_after_timestamp_seconds")),
+       3, "certificate figures during the outage")
+    eq(samples(text, "certfleet_database_up")[""], 0.0, "database_up")
+    ctx.m.cluster.start()
+    wait_for(lambda: http_get(base + "/readyz")[0] == 200, 30,
+             what="/readyz 200 after PostgreSQL is back")
+    _, text = scrape(ctx)
+    check(samples(text, "certfleet_database_reconnects_total")[""] >= 1,
+          "reconnect counted")
