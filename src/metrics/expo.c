@@ -30,6 +30,8 @@ expo_buf_reserve(struct expo_buf *b, size_t more)
 void
 expo_buf_add(struct expo_buf *b, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	expo_buf_reserve(b, n);
 	memcpy(b->data + b->len, s, n);
 	b->len += n;

@@ -20,7 +20,8 @@ struct metric_registry;
 
 /*
  * The figures the daemon keeps in its registry, one line each:
- * X(ID, TYPE, name, unit, labels, buckets, help). A counter's name has no
+ * X(ID, TYPE, name, unit, labels, buckets, help), where buckets names a
+ * bucket set of metrics.c ("none" for all but histograms). A counter's name has no
  * "_total" (the formats add it); a name with a unit ends with it. Adding
  * a figure is a line here and a metric_add/metric_set/metric_observe call
  * where it happens. Certificate figures, which come from the database,
@@ -28,42 +29,42 @@ struct metric_registry;
  */
 #define METRIC_LIST(X)							\
 	X(API_REQUESTS, COUNTER, "certfleet_api_requests", NULL,		\
-	    LABELS("action", "exception"), NO_BUCKETS,			\
+	    LABELS("action", "exception"), none,			\
 	    "Control API requests answered, by action and ACM exception (empty on success).") \
 	X(API_DURATION, HISTOGRAM, "certfleet_api_request_duration_seconds",	\
-	    "seconds", LABELS("action"), BUCKETS(api_buckets),		\
+	    "seconds", LABELS("action"), api,		\
 	    "Time from a control request's arrival to its reply, by action.") \
 	X(DB_UP, GAUGE, "certfleet_database_up", NULL, NO_LABELS,		\
-	    NO_BUCKETS,							\
+	    none,							\
 	    "Whether the last use of the database succeeded (1) or not (0).") \
 	X(DB_RECONNECTS, COUNTER, "certfleet_database_reconnects", NULL,	\
-	    NO_LABELS, NO_BUCKETS,						\
+	    NO_LABELS, none,						\
 	    "Times the database came back after it had been lost.")	\
 	X(CERT_CACHE_UPDATED, GAUGE,					\
 	    "certfleet_certificate_cache_updated_timestamp_seconds", "seconds", \
-	    NO_LABELS, NO_BUCKETS,						\
+	    NO_LABELS, none,						\
 	    "When the certificate figures served were read from the database.") \
 	X(CERT_CACHE_REFRESH, GAUGE,					\
 	    "certfleet_certificate_cache_refresh_duration_seconds", "seconds", \
-	    NO_LABELS, NO_BUCKETS,						\
+	    NO_LABELS, none,						\
 	    "How long the last read of the certificate figures took, formatting included.") \
 	X(CLOCK, GAUGE, "certfleet_clock_time_seconds", "seconds", NO_LABELS, \
-	    NO_BUCKETS,							\
+	    none,							\
 	    "The daemon's wall clock at scrape time, to compare with the scraper's.") \
 	X(BUILD_INFO, GAUGE, "certfleet_build_info", NULL, LABELS("version"), \
-	    NO_BUCKETS, "Always 1; the version of certfleetd in a label.")	\
+	    none, "Always 1; the version of certfleetd in a label.")	\
 	X(PROCESS_CPU, COUNTER, "process_cpu_seconds", "seconds", NO_LABELS,	\
-	    NO_BUCKETS, "Total user and system CPU time spent in seconds.")	\
+	    none, "Total user and system CPU time spent in seconds.")	\
 	X(PROCESS_RSS, GAUGE, "process_resident_memory_bytes", "bytes",	\
-	    NO_LABELS, NO_BUCKETS, "Resident memory size in bytes.")	\
+	    NO_LABELS, none, "Resident memory size in bytes.")	\
 	X(PROCESS_VSZ, GAUGE, "process_virtual_memory_bytes", "bytes",	\
-	    NO_LABELS, NO_BUCKETS, "Virtual memory size in bytes.")	\
+	    NO_LABELS, none, "Virtual memory size in bytes.")	\
 	X(PROCESS_OPEN_FDS, GAUGE, "process_open_fds", NULL, NO_LABELS,	\
-	    NO_BUCKETS, "Number of open file descriptors.")		\
+	    none, "Number of open file descriptors.")		\
 	X(PROCESS_MAX_FDS, GAUGE, "process_max_fds", NULL, NO_LABELS,	\
-	    NO_BUCKETS, "Maximum number of open file descriptors.")	\
+	    none, "Maximum number of open file descriptors.")	\
 	X(PROCESS_START, GAUGE, "process_start_time_seconds", "seconds",	\
-	    NO_LABELS, NO_BUCKETS,						\
+	    NO_LABELS, none,						\
 	    "Start time of the process since unix epoch in seconds.")
 
 #define METRIC_ENUM(id, type, name, unit, labels, buckets, help) M_##id,

@@ -23,12 +23,17 @@ static const double api_buckets[] = {
 	2.5, 5, 10,
 };
 
+/* Bucket sets by name, for the table. */
+#define BUCKETS_api api_buckets
+#define N_BUCKETS_api ELEMENTSOF(api_buckets)
+#define BUCKETS_none NULL
+#define N_BUCKETS_none 0
+
 #define LABELS(...) { __VA_ARGS__, NULL }
 #define NO_LABELS { NULL }
-#define BUCKETS(a) a, ELEMENTSOF(a)
-#define NO_BUCKETS NULL, 0
-#define METRIC_DESC(id, type, name, unit, labels, buckets, help) \
-	[M_##id] = { name, METRIC_##type, unit, help, labels, buckets },
+#define METRIC_DESC(id, type_, name_, unit_, labels_, buckets_, help_) \
+	[M_##id] = { name_, METRIC_##type_, unit_, help_, labels_,	\
+	    BUCKETS_##buckets_, N_BUCKETS_##buckets_ },
 
 static const struct metric_desc metric_table[] = {
 	METRIC_LIST(METRIC_DESC)

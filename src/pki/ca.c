@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -855,6 +857,42 @@ set_leaf_names(X509 *x, const struct issue_params *p)
 	return ok;
 }
 
+/*
+ * An EC leaf's subjectPublicKeyInfo straight from the key's parameters:
+ * X509_set_pubkey builds an encoder and a decoder for every call, which in
+ * OpenSSL 3.0 costs more than the ECDSA signature itself. The result is the
+ * same DER ({id-ecPublicKey, named curve}, the encoded point). RSA keys, and
+ * EC keys without a named group, take X509_set_pubkey: an RSA leaf's key
+ * generation dwarfs that cost.
+ */
+static bool
+set_leaf_pubkey(X509 *x, EVP_PKEY *pub)
+{
+	char group[64];
+	unsigned char *point = NULL;
+	size_t len;
+	int nid;
+
+	if (!EVP_PKEY_is_a(pub, "EC") ||
+	    !EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) ||
+	    (nid = OBJ_sn2nid(group)) == NID_undef ||
+	    (len = EVP_PKEY_get1_encoded_public_key(pub, &point)) == 0 ||
+	    len > INT_MAX) {
+		OPENSSL_free(point);
+		ERR_clear_error();
+		return X509_set_pubkey(x, pub) == 1;
+	}
+	/* On success the X509_PUBKEY owns point; the objects are static. */
+	if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+	    OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+	    OBJ_nid2obj(nid), point, (int)len)) {
+		OPENSSL_free(point);
+		return false;
+	}
+	return true;
+}
+
 static bool
 add_leaf_extensions(const struct ca *ca, X509 *x, EVP_PKEY *pub)
 {
@@ -888,7 +926,7 @@ ca_issue(const struct ca *ca, const struct issue_params *p, char **cert_pem,
 	if (x == NULL || !X509_set_version(x, X509_VERSION_3) ||
 	    !random_serial(x) ||
 	    !set_validity(x, now - p->backdate, not_after) ||
-	    !X509_set_pubkey(x, p->public_key) ||
+	    !set_leaf_pubkey(x, p->public_key) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->intermediate)) ||
 	    !set_leaf_names(x, p) ||
 	    !add_leaf_extensions(ca, x, p->public_key) ||

@@ -78,6 +78,7 @@ struct job {
 
 struct opts {
 	long threads, rounds, ms, max_seconds;
+	const char *only;	/* one workload by its RESULT name, or NULL */
 };
 
 /* ---- one operation ------------------------------------------------ */
@@ -343,12 +344,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: bench_issue [--threads N] [--rounds N] [--ms N] "
-	    "[--max-seconds N]\n"
+	    "[--max-seconds N] [--only NAME]\n"
 	    "  --threads      threads for the parallel runs (default: cores)\n"
 	    "  --rounds       rounds per figure, median reported (default 5)\n"
 	    "  --ms           milliseconds per round (default 1000; RSA key\n"
 	    "                 generation rounds last three times longer)\n"
-	    "  --max-seconds  end the run after this long (default 900)\n");
+	    "  --max-seconds  end the run after this long (default 900)\n"
+	    "  --only         one workload: keygen_rsa2048, keygen_p256,\n"
+	    "                 sign_rsa2048_ca or sign_p256_ca\n");
 }
 
 static int
@@ -359,6 +362,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "ms", required_argument, NULL, 'm' },
 		{ "max-seconds", required_argument, NULL, 'x' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -369,7 +373,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		.ms = 1000, .max_seconds = 900 };
 	if (o->threads > MAX_THREADS)
 		o->threads = MAX_THREADS;
-	while (r == 0 && (c = getopt_long(argc, argv, "t:r:m:x:h", longopts,
+	while (r == 0 && (c = getopt_long(argc, argv, "t:r:m:x:o:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 't': r = bench_parse_long(optarg, 1, MAX_THREADS,
@@ -380,6 +384,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'x': r = bench_parse_long(optarg, 0, 86400,
 			    &o->max_seconds); break;
+		case 'o': o->only = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: r = -EINVAL;
 		}
@@ -409,6 +414,8 @@ main(int argc, char **argv)
 	printf("bench_issue: %ld cores, %s, median of %ld rounds of %ld ms\n",
 	    cores, OpenSSL_version(OPENSSL_VERSION), o.rounds, o.ms);
 	for (enum op op = OP_KEYGEN_RSA; op <= OP_SIGN_EC_CA; op++) {
+		if (o.only != NULL && strcmp(o.only, op_keys[op]) != 0)
+			continue;
 		measure(&env, op, 1, &o);
 		if (o.threads > 1)
 			measure(&env, op, o.threads, &o);

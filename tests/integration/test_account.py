@@ -51,13 +51,19 @@ def test_configuration_survives_restart(ctx):
 
 def test_out_of_range_and_wrong_types(ctx):
     c = ctx.m.c
-    for bad in (0, -1, 2 ** 40, "30", 1.5):
+    for bad in (0, -1, 2 ** 40):
         c.expect_error("PutAccountConfiguration",
                        {"ExpiryEvents": {"DaysBeforeExpiry": bad},
                         "IdempotencyToken": "tokbad"}, "ValidationException")
+    # Wrong JSON types do not deserialize.
+    for bad in ("30", 1.5):
+        c.expect_error("PutAccountConfiguration",
+                       {"ExpiryEvents": {"DaysBeforeExpiry": bad},
+                        "IdempotencyToken": "tokbad"},
+                       "SerializationException")
     c.expect_error("PutAccountConfiguration",
                    {"ExpiryEvents": 5, "IdempotencyToken": "tokbad"},
-                   "ValidationException")
+                   "SerializationException")
     eq(_days(c), 45, "DaysBeforeExpiry unchanged")
 
 
@@ -66,10 +72,13 @@ def test_idempotency_token_required_and_checked(ctx):
     c.expect_error("PutAccountConfiguration",
                    {"ExpiryEvents": {"DaysBeforeExpiry": 10}},
                    "ValidationException")
-    for bad in ("", "x" * 33, "has-dash", "has space", 12):
+    for bad in ("", "x" * 33, "has-dash", "has space"):
         c.expect_error("PutAccountConfiguration",
                        {"ExpiryEvents": {"DaysBeforeExpiry": 10},
                         "IdempotencyToken": bad}, "ValidationException")
+    c.expect_error("PutAccountConfiguration",
+                   {"ExpiryEvents": {"DaysBeforeExpiry": 10},
+                    "IdempotencyToken": 12}, "SerializationException")
     c.ok("PutAccountConfiguration", {"ExpiryEvents": {"DaysBeforeExpiry": 45},
                                      "IdempotencyToken": "x" * 32})
     eq(_days(c), 45, "DaysBeforeExpiry unchanged")

@@ -87,12 +87,19 @@ def test_malformed_arn_is_invalid_arn_exception(ctx):
 
 
 def test_missing_or_short_arn_is_validation_exception(ctx):
+    # Length (20..2048) is checked before the pattern, as AWS does: an ARN
+    # that is too short or too long is ValidationException, not
+    # InvalidArnException.
     c = ctx.m.c
     for action in ACTIONS_BY_ARN:
         c.expect_error(action, {}, "ValidationException")
         c.expect_error(action, {"CertificateArn": "arn:aws:acm"},
                        "ValidationException")
-        c.expect_error(action, {"CertificateArn": 17}, "ValidationException")
+        c.expect_error(action, {"CertificateArn": "arn:aws:acm:us-east-1:"
+                                "123456789012:certificate/" + "a" * 2048},
+                       "ValidationException")
+        c.expect_error(action, {"CertificateArn": 17},
+                       "SerializationException")
 
 
 def test_unknown_arn_is_resource_not_found(ctx):

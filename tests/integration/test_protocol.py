@@ -88,11 +88,14 @@ def test_malformed_json(ctx):
 
 
 def test_wrong_member_types(ctx):
+    # A member of the wrong JSON type does not deserialize; AWS services
+    # answer SerializationException (a value of the right type that breaks
+    # a constraint is ValidationException).
     c = ctx.m.c
     c.expect_error("ListCertificates", {"MaxItems": "10"},
-                   "ValidationException")
+                   "SerializationException")
     c.expect_error("DescribeCertificate", {"CertificateArn": ["x"]},
-                   "ValidationException")
+                   "SerializationException")
 
 
 def test_ten_megabyte_body_gets_a_clean_error(ctx):

@@ -25,10 +25,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# Two free ports: one for the sink, one where nothing listens.
+# Free ports: plain SMTP, where nothing listens, STARTTLS, implicit TLS.
 ports=$("$PYTHON" - <<'PY'
 import socket
-s = [socket.socket() for _ in range(2)]
+s = [socket.socket() for _ in range(4)]
 for x in s:
     x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))
@@ -37,9 +37,21 @@ PY
 set -- $ports
 sink_port=$1
 refused_port=$2
+starttls_port=$3
+smtps_port=$4
+
+# The relay's certificate, for 127.0.0.1, trusted through MAIL_SINK_CA.
+if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 2 \
+	-keyout "$work/relay.key" -out "$work/relay.pem" 2>"$work/openssl.log"
+then
+	cat "$work/openssl.log" >&2
+	exit 1
+fi
 
 "$PYTHON" "$srcdir/tests/unit/smtp_sink.py" "$sink_port" "$work/maildir" \
-	"$work/ready" >"$work/sink.log" 2>&1 &
+	"$work/ready" "$starttls_port" "$smtps_port" "$work/relay.pem" \
+	"$work/relay.key" >"$work/sink.log" 2>&1 &
 sink_pid=$!
 
 # Bounded wait for the sink to listen (10 s).
@@ -57,7 +69,8 @@ done
 mkdir -p "$work/spool"
 MAIL_SINK_PORT=$sink_port MAIL_REFUSED_PORT=$refused_port \
 MAIL_SINK_MAILDIR=$work/maildir MAIL_SINK_GREETINGS=$work/greetings \
-MAIL_SPOOL_DIR=$work/spool \
+MAIL_SPOOL_DIR=$work/spool MAIL_SINK_CA=$work/relay.pem \
+MAIL_SINK_STARTTLS_PORT=$starttls_port MAIL_SINK_SMTPS_PORT=$smtps_port \
 	timeout 120 "$DRIVER"
 rc=$?
 if [ "$rc" -ne 0 ]; then

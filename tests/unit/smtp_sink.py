@@ -5,15 +5,29 @@ an address containing "tempfail" gets 451 and one containing "reject" 550
 to RCPT TO; one containing "datatemp" gets 452 and "dataperm" 554 after
 the message data.
 
-Usage: smtp_sink.py PORT MAILDIR READY_FILE  (runs until SIGTERM)
+With a certificate it also listens for STARTTLS (required, then AUTH
+required: user "certfleet", password "s3cret") and for implicit TLS.
+
+Usage: smtp_sink.py PORT MAILDIR READY_FILE [STARTTLS_PORT SMTPS_PORT
+CERT KEY]  (runs until SIGTERM)
 """
 import itertools
 import os
 import signal
+import ssl
 import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+USER, PASSWORD = b"certfleet", b"s3cret"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER
+          and auth_data.password == PASSWORD)
+    return AuthResult(success=ok)
 
 
 class Sink:
@@ -68,18 +82,35 @@ class Sink:
         return "250 2.0.0 Ok: queued as %s" % name
 
 
+def tls_controllers(sink, starttls_port, smtps_port, cert, key):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    starttls = Controller(sink, hostname="127.0.0.1", port=starttls_port,
+                          tls_context=ctx, require_starttls=True,
+                          auth_required=True, authenticator=authenticator)
+    smtps = Controller(sink, hostname="127.0.0.1", port=smtps_port,
+                       ssl_context=ctx, server_hostname="127.0.0.1")
+    return [starttls, smtps]
+
+
 def main():
     port, maildir, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     sink = Sink(maildir, os.path.join(os.path.dirname(ready), "greetings"))
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    controllers = [Controller(sink, hostname="127.0.0.1", port=port)]
+    if len(sys.argv) == 8:
+        controllers += tls_controllers(sink, int(sys.argv[4]),
+                                       int(sys.argv[5]), sys.argv[6],
+                                       sys.argv[7])
+    for controller in controllers:
+        controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     with open(ready, "w") as f:
         f.write("%d\n" % os.getpid())
     stop.wait()
-    controller.stop()
+    for controller in controllers:
+        controller.stop()
 
 
 if __name__ == "__main__":

@@ -279,6 +279,21 @@ assert_leaf_extensions(X509 *leaf, bool rsa)
 	ext_critical(leaf, NID_subject_alt_name, false);
 }
 
+/* The subjectPublicKeyInfo is byte for byte what OpenSSL encodes. */
+static void
+assert_same_spki(X509 *leaf, EVP_PKEY *key)
+{
+	unsigned char *a = NULL, *b = NULL;
+	int na = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &a);
+	int nb = i2d_PUBKEY(key, &b);
+
+	assert_true(na > 0);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, (size_t)na);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+}
+
 /* Every field of a leaf issued for www_names at now with the defaults. */
 static void
 assert_leaf(X509 *leaf, const struct ca *ca, EVP_PKEY *key,
@@ -315,6 +330,7 @@ assert_leaf(X509 *leaf, const struct ca *ca, EVP_PKEY *key,
 	assert_false(info->is_ca);
 	assert_false(info->self_signed);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(leaf), key), 1);
+	assert_same_spki(leaf, key);
 	assert_int_equal(X509_verify(leaf, X509_get0_pubkey(inter)), 1);
 	assert_positive_128_bit_serial(leaf);
 	assert_leaf_extensions(leaf, rsa);

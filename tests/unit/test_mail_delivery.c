@@ -342,6 +342,21 @@ test_relay_delivers_messages_byte_identical(void **state)
 	batch_free(&b);
 }
 
+/* One delivery to rcpt with settings s; returns its outcome. */
+static void
+deliver_with(struct fixture *fx, const struct mail_delivery_settings *s,
+    const char *rcpt, struct job *out)
+{
+	struct batch b;
+
+	batch_init(&b, fx->base, fx->loop, s->relay_url, rcpt, 1, 1, "one");
+	b.s = *s;
+	run_batch(&b);
+	*out = b.jobs[0];
+	b.jobs[0].reason = NULL;
+	batch_free(&b);
+}
+
 /* One delivery to rcpt at url; returns its outcome. */
 static void
 deliver_one(struct fixture *fx, const char *url, const char *rcpt,
@@ -446,6 +461,99 @@ test_refused_connection_is_temporary(void **state)
 	deliver_one(*state, url, "admin@example.com", 0, &j);
 	assert_int_equal(j.r, MAIL_TEMPORARY);
 	expect_reason(&j, "onnect");
+	free(j.reason);
+}
+
+static void
+require_tls_sink(void)
+{
+	if (env("MAIL_SINK_STARTTLS_PORT") == NULL ||
+	    env("MAIL_SINK_SMTPS_PORT") == NULL || env("MAIL_SINK_CA") == NULL)
+		skip();
+}
+
+static void
+test_starttls_with_authentication_delivers(void **state)
+{
+	struct mail_delivery_settings s = { .timeout_ms = 20000 };
+	_cleanup_free_ char *url = NULL;
+	struct job j;
+
+	require_tls_sink();
+	url = relay_url("MAIL_SINK_STARTTLS_PORT");
+	s.relay_url = url;
+	s.ca_file = env("MAIL_SINK_CA");
+	s.require_tls = true;
+	s.username = "certfleet";
+	s.password = "s3cret";
+	deliver_with(*state, &s, "admin@example.com", &j);
+	if (j.r != MAIL_DELIVERED)
+		fail_msg("STARTTLS: %s", j.reason);
+	/* CURLUSESSL_TRY upgrades too when the relay offers STARTTLS (the
+	 * sink refuses MAIL before STARTTLS, so success means TLS was used) */
+	s.require_tls = false;
+	deliver_with(*state, &s, "admin@example.com", &j);
+	assert_int_equal(j.r, MAIL_DELIVERED);
+}
+
+static void
+test_wrong_password_is_temporary(void **state)
+{
+	struct mail_delivery_settings s = { .timeout_ms = 20000 };
+	_cleanup_free_ char *url = NULL;
+	struct job j;
+
+	require_tls_sink();
+	url = relay_url("MAIL_SINK_STARTTLS_PORT");
+	s.relay_url = url;
+	s.ca_file = env("MAIL_SINK_CA");
+	s.require_tls = true;
+	s.username = "certfleet";
+	s.password = "wrong";
+	deliver_with(*state, &s, "admin@example.com", &j);
+	/* a 535 is the relay's or our configuration's problem, not the
+	 * recipient's: the message must wait, not be dropped */
+	assert_int_equal(j.r, MAIL_TEMPORARY);
+	expect_reason(&j, "535");
+	free(j.reason);
+}
+
+static void
+test_required_tls_on_a_plain_relay_is_temporary(void **state)
+{
+	struct mail_delivery_settings s = { .timeout_ms = 20000 };
+	_cleanup_free_ char *url = NULL;
+	struct job j;
+
+	require_sink();
+	url = relay_url("MAIL_SINK_PORT");
+	s.relay_url = url;
+	s.require_tls = true;
+	deliver_with(*state, &s, "admin@example.com", &j);
+	assert_int_equal(j.r, MAIL_TEMPORARY);
+	expect_reason(&j, "STARTTLS");
+	free(j.reason);
+}
+
+static void
+test_smtps_delivers_and_checks_the_certificate(void **state)
+{
+	struct mail_delivery_settings s = { .timeout_ms = 20000 };
+	_cleanup_free_ char *url = NULL;
+	struct job j;
+
+	require_tls_sink();
+	url = xasprintf("smtps://127.0.0.1:%s", env("MAIL_SINK_SMTPS_PORT"));
+	s.relay_url = url;
+	s.ca_file = env("MAIL_SINK_CA");
+	deliver_with(*state, &s, "admin@example.com", &j);
+	if (j.r != MAIL_DELIVERED)
+		fail_msg("SMTPS: %s", j.reason);
+	/* without our CA file the self-signed relay is not trusted */
+	s.ca_file = NULL;
+	deliver_with(*state, &s, "admin@example.com", &j);
+	assert_int_equal(j.r, MAIL_TEMPORARY);
+	expect_reason(&j, "certificate");
 	free(j.reason);
 }
 
@@ -705,6 +813,17 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_refused_connection_is_temporary, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_starttls_with_authentication_delivers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_wrong_password_is_temporary, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_required_tls_on_a_plain_relay_is_temporary, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_smtps_delivers_and_checks_the_certificate, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_silent_relay_times_out_as_temporary, setup, teardown),
 		cmocka_unit_test_setup_teardown(
