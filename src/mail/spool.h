@@ -2,7 +2,8 @@
  * spool.h: the spool folder, where messages go when no relay is
  * configured: one <Message-ID>.eml file per message, written atomically, so
  * that something else (a local MTA's pickup, an operator, a test) can take
- * them from there.
+ * them from there. A crash mid-write can leave a ".<name>.XXXXXX" temporary
+ * file: whatever reads the folder must skip names starting with '.'.
  */
 #ifndef CERTFLEET_MAIL_SPOOL_H
 #define CERTFLEET_MAIL_SPOOL_H

@@ -27,7 +27,8 @@ USER, PASSWORD = b"certfleet", b"s3cret"
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER
           and auth_data.password == PASSWORD)
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd then answers 535 itself
+    return AuthResult(success=ok, handled=False)
 
 
 class Sink:
