@@ -99,6 +99,39 @@ version_from_material(struct store_cert_version *v,
 	v->fingerprint_sha256 = (char *)info->fingerprint_sha256;
 }
 
+/*
+ * ACM keeps a re-imported certificate's key type and size: a new key of
+ * another algorithm would surprise every consumer of the ARN.
+ */
+static int
+check_same_key_type(struct api_call *call, PGconn *conn, const char *arn,
+    const struct import_material *m)
+{
+	struct store_cert *cur = NULL;
+	_cleanup_free_ char *err = NULL;
+	const char *now = key_algorithm_name(m->info->key_algorithm);
+	int rc;
+
+	rc = store_cert_get(conn, arn, &cur, &err);
+	if (rc == -ENOENT)
+		return fail_not_found(call, arn);
+	if (rc < 0)
+		return api_fail_store(call, rc, err);
+	rc = 0;
+	if (strcmp(cur->type, "IMPORTED") != 0)
+		rc = api_fail(call, "ValidationException",
+		    "Certificate %s was not imported; only imported "
+		    "certificates can be re-imported.", arn);
+	else if (cur->cur.key_algorithm != NULL &&
+	    strcmp(cur->cur.key_algorithm, now) != 0)
+		rc = api_fail(call, "ValidationException",
+		    "The certificate's key algorithm (%s) differs from the "
+		    "certificate being re-imported (%s); a re-import keeps "
+		    "the key type and size.", now, cur->cur.key_algorithm);
+	store_cert_free(cur);
+	return rc;
+}
+
 static int
 import_store(struct api_call *call, PGconn *conn, const char *arn,
     bool reimport, const struct import_request *r,
@@ -109,6 +142,8 @@ import_store(struct api_call *call, PGconn *conn, const char *arn,
 	int rc;
 
 	version_from_material(&v, m);
+	if (reimport && check_same_key_type(call, conn, arn, m) < 0)
+		return -1;
 	if (key_seal(call->env->master_key, arn, m->private_key_der,
 	    m->private_key_len, &v.sealed_key, &v.sealed_key_len, &err) < 0)
 		return api_fail_store(call, -EIO, err);
@@ -274,10 +309,18 @@ handle_describe_certificate(struct api_call *call, PGconn *conn)
 	struct store_cert *c = NULL;
 	int rc;
 
+	json_t *d;
+
 	if (load_certificate(call, conn, &c) < 0)
 		return -1;
-	rc = api_ok(call, json_pack("{s:o}", "Certificate",
-	    certificate_detail(c)));
+	d = certificate_detail(c);
+	if (describe_request_details(call, conn, c->arn,
+	    strcmp(c->type, "IMPORTED") == 0, d) < 0) {
+		json_decref(d);
+		store_cert_free(c);
+		return -1;
+	}
+	rc = api_ok(call, json_pack("{s:o}", "Certificate", d));
 	store_cert_free(c);
 	return rc;
 }

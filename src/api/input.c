@@ -158,7 +158,11 @@ input_enum(struct input *in, const char *member, bool required,
 const char *
 input_arn(struct input *in, const char *member)
 {
-	const char *s = input_string(in, member, true, 0, SIZE_MAX);
+	/* Outside the model's lengths it is a ValidationException, as AWS
+	 * checks lengths first; inside them, a malformed ARN is ACM's own
+	 * InvalidArnException. */
+	const char *s = input_string(in, member, true, ARN_MIN_LENGTH,
+	    ARN_MAX_LENGTH);
 	_cleanup_free_ char *err = NULL;
 	struct arn_parts parts;
 

@@ -151,6 +151,19 @@ random_serial(X509 *x)
 	return ok;
 }
 
+/* A serial the caller chose (checked by check_issue_params). */
+static bool
+given_serial(X509 *x, const unsigned char *serial, size_t len)
+{
+	BIGNUM *bn = BN_bin2bn(serial, (int)len, NULL);
+	bool ok;
+
+	ok = bn != NULL &&
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+	BN_free(bn);
+	return ok;
+}
+
 static bool
 set_validity(X509 *x, int64_t not_before, int64_t not_after)
 {
@@ -784,6 +797,19 @@ check_leaf_names(const struct issue_params *p, char **reterr_msg)
 	return 0;
 }
 
+/* RFC 5280 4.1.2.2: positive, at most 20 octets of DER, and not zero. */
+static bool
+serial_ok(const unsigned char *serial, size_t len)
+{
+	bool zero = true;
+
+	if (len == 0 || len > 20 || (len == 20 && (serial[0] & 0x80)))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		zero = zero && serial[i] == 0;
+	return !zero;
+}
+
 static int
 check_issue_params(const struct ca *ca, const struct issue_params *p,
     int64_t now, char **reterr_msg)
@@ -798,6 +824,11 @@ check_issue_params(const struct ca *ca, const struct issue_params *p,
 		*reterr_msg = xstrdup("The back-dating margin must be at least "
 		    "0 and the validity more than 0 (each at most 100 "
 		    "years).");
+		return -EINVAL;
+	}
+	if (p->serial != NULL && !serial_ok(p->serial, p->serial_len)) {
+		*reterr_msg = xstrdup("A serial number is 1 to 20 octets, not "
+		    "zero, positive within 20 octets of DER.");
 		return -EINVAL;
 	}
 	if (now >= ca->not_after) {
@@ -924,7 +955,8 @@ ca_issue(const struct ca *ca, const struct issue_params *p, char **cert_pem,
 		not_after = ca->not_after;
 	x = X509_new();
 	if (x == NULL || !X509_set_version(x, X509_VERSION_3) ||
-	    !random_serial(x) ||
+	    !(p->serial != NULL ?
+		given_serial(x, p->serial, p->serial_len) : random_serial(x)) ||
 	    !set_validity(x, now - p->backdate, not_after) ||
 	    !set_leaf_pubkey(x, p->public_key) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->intermediate)) ||

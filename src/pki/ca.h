@@ -130,15 +130,20 @@ struct issue_params {
 	int64_t now;		/* epoch seconds; 0: the clock */
 	int64_t backdate;	/* NotBefore = now - backdate; >= 0 */
 	int64_t validity;	/* NotAfter = now + validity; > 0 */
+	/* The serial as big-endian octets, 1 to 20, not zero (the top bit
+	 * clear at 20), so that an issuance redone after a crash reuses the
+	 * serial its intent recorded. NULL: 128 random bits. */
+	const unsigned char *serial;
+	size_t serial_len;
 };
 
 /* now 0, backdate CA_DEFAULT_BACKDATE, validity CA_DEFAULT_LEAF_VALIDITY. */
 void issue_params_init(struct issue_params *p);
 
 /*
- * Issues a leaf: 128-bit random positive serial, SHA-256 signature,
- * basicConstraints CA:FALSE (critical), keyUsage (critical)
- * digitalSignature, plus keyEncipherment for an RSA key, extendedKeyUsage
+ * Issues a leaf: the given serial or a 128-bit random positive one,
+ * SHA-256 signature, basicConstraints CA:FALSE (critical), keyUsage
+ * (critical) digitalSignature, plus keyEncipherment for an RSA key, extendedKeyUsage
  * serverAuth and clientAuth, SKI, AKI, SAN. *cert_pem is one PEM block
  * (malloc'd). -EINVAL with a message for bad parameters, -EKEYEXPIRED if the
  * intermediate has expired, -EIO if OpenSSL fails.

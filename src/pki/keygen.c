@@ -2,7 +2,7 @@
  * keygen.c: key pairs for issued certificates, and the PKCS#8 DER form they
  * are sealed in.
  *
- * Each call builds its own EVP_PKEY_CTX from the algorithm's name, so worker
+ * EVP_PKEY_Q_keygen builds its own EVP_PKEY_CTX on every call, so worker
  * threads never share a context; OpenSSL 3 guards its provider and method
  * caches itself. RSA keys use the default public exponent 65537.
  */
@@ -12,19 +12,11 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "common/xmalloc.h"
 #include "pki/keygen.h"
 #include "pki/ossl.h"
-
-static void
-evp_pkey_ctx_freep(EVP_PKEY_CTX **p)
-{
-	EVP_PKEY_CTX_free(*p);
-}
-#define _cleanup_pkey_ctx_ _cleanup_(evp_pkey_ctx_freep)
 
 /* The OpenSSL parameters of an algorithm we issue; false for the others. */
 static bool
@@ -59,7 +51,6 @@ keygen_spec(enum key_algorithm alg, const char **type, unsigned int *bits,
 int
 keygen_generate(enum key_algorithm alg, EVP_PKEY **out, char **reterr_msg)
 {
-	_cleanup_pkey_ctx_ EVP_PKEY_CTX *ctx = NULL;
 	const char *type, *group;
 	unsigned int bits;
 	EVP_PKEY *k = NULL;
@@ -71,11 +62,9 @@ keygen_generate(enum key_algorithm alg, EVP_PKEY **out, char **reterr_msg)
 		    "EC_prime256v1 or EC_secp384r1.", name ? name : "UNKNOWN");
 		return -EINVAL;
 	}
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
-	    (bits != 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) <= 0) ||
-	    (group != NULL && EVP_PKEY_CTX_set_group_name(ctx, group) <= 0) ||
-	    EVP_PKEY_generate(ctx, &k) <= 0) {
+	k = bits != 0 ? EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)bits) :
+	    EVP_PKEY_Q_keygen(NULL, NULL, type, group);
+	if (k == NULL) {
 		_cleanup_free_ char *err = ossl_error_string();
 		*reterr_msg = xasprintf("Could not generate a %s key: %s",
 		    key_algorithm_name(alg), err);

@@ -713,6 +713,45 @@ issued_info_spells_the_serial_as_acm(void **state)
 	free(pem);
 }
 
+/* A retry after a crash reuses its intent's serial: the leaf carries the
+ * octets given, and bad serials are refused. */
+static void
+issues_with_the_serial_given(void **state)
+{
+	static const unsigned char serial[16] = { 0x80, 0x01, 0x02, 0x03,
+		0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d,
+		0x0e, 0xff };
+	static const unsigned char zero[2] = { 0, 0 };
+	static const unsigned char too_long[21] = { 1 };
+	struct issue_params p;
+	struct cert_info *info = NULL;
+	char *pem = NULL, *msg = NULL;
+
+	issue_params_init(&p);
+	p.public_key = W->leaf_keys[0];
+	p.names = www_names;
+	p.n_names = ELEMENTSOF(www_names);
+	p.serial = serial;
+	p.serial_len = sizeof(serial);
+	assert_int_equal(ca_issue(W->ec, &p, &pem, &msg), 0);
+	assert_int_equal(ca_issued_info(pem, &info, &msg), 0);
+	assert_string_equal(info->serial,
+	    "80:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:ff");
+	cert_info_free(info);
+	free(pem);
+	pem = NULL;
+	p.serial = zero;
+	p.serial_len = sizeof(zero);
+	assert_int_equal(ca_issue(W->ec, &p, &pem, &msg), -EINVAL);
+	free(msg);
+	msg = NULL;
+	p.serial = too_long;
+	p.serial_len = sizeof(too_long);
+	assert_int_equal(ca_issue(W->ec, &p, &pem, &msg), -EINVAL);
+	assert_null(pem);
+	free(msg);
+}
+
 /* ---- verification from outside ------------------------------------ */
 
 static void
@@ -1061,6 +1100,7 @@ main(void)
 		cmocka_unit_test(operator_leaf_as_intermediate_is_refused),
 		cmocka_unit_test(operator_files_missing_or_encrypted_are_refused),
 		cmocka_unit_test(issues_from_four_threads_at_once),
+		cmocka_unit_test(issues_with_the_serial_given),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
