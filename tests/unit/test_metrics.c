@@ -2,19 +2,27 @@
  * test_metrics.c: the metrics registry and the two exposition formats
  * (src/metrics/registry.c, src/metrics/expo.c): escaping of label values
  * and help text, number spelling, counters named with and without _total,
- * cumulative histogram buckets, # UNIT only in OpenMetrics.
+ * cumulative histogram buckets, # UNIT only in OpenMetrics. And the
+ * compressed parts of /metrics (src/metrics/gzpart.c): parts made apart
+ * joined into one gzip member that zlib's own gzip decoder reads back
+ * whole, a part inflated a few bytes at a time, damage detected,
+ * Accept-Encoding.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "metrics/expo.h"
+#include "metrics/gzpart.h"
 #include "metrics/registry.h"
 
 static const double buckets[] = { 0.01, 0.1, 1 };
@@ -239,6 +247,229 @@ test_sample_with_extra_label_and_no_labels(void **state)
 	expo_buf_clear(&b);
 }
 
+/* ---- gzpart ----------------------------------------------------------- */
+
+/* Text that looks like the certificate figures, line i of n. */
+static void
+cert_lines(struct expo_buf *b, int from, int to)
+{
+	char line[200];
+
+	for (int i = from; i < to; i++) {
+		int n = snprintf(line, sizeof(line),
+		    "certfleet_certificate_in_use{certificate_arn=\"arn:aws:acm:"
+		    "us-east-1:123456789012:certificate/%08x-0000\"} %d\n",
+		    (unsigned)i * 2654435761u, i % 2);
+
+		expo_buf_add(b, line, (size_t)n);
+	}
+}
+
+static void
+make_part(struct gzpart_writer *w, const char *text, size_t n,
+    struct gzpart *p)
+{
+	/* In uneven slices, as rows arrive. */
+	for (size_t off = 0; off < n;) {
+		size_t take = n - off < 777 ? n - off : 777;
+
+		gzpart_writer_add(w, text + off, take);
+		off += take;
+	}
+	gzpart_writer_end(w, p);
+}
+
+/* Inflates a whole gzip stream with zlib's gzip decoder; the caller frees
+ * the result. Fails the test if bytes are left after the first member. */
+static char *
+gunzip_one_member(const unsigned char *gz, size_t size, size_t *len)
+{
+	z_stream z;
+	size_t cap = 1 << 20;
+	char *out = malloc(cap);
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+	z.next_in = (Bytef *)gz;
+	z.avail_in = (uInt)size;
+	*len = 0;
+	do {
+		if (*len == cap)
+			out = realloc(out, cap *= 2);
+		z.next_out = (Bytef *)out + *len;
+		z.avail_out = (uInt)(cap - *len);
+		rc = inflate(&z, Z_NO_FLUSH);
+		*len = cap - z.avail_out;
+		assert_true(rc == Z_OK || rc == Z_STREAM_END);
+	} while (rc != Z_STREAM_END);
+	assert_int_equal(z.avail_in, 0);	/* one member, nothing after */
+	inflateEnd(&z);
+	return out;
+}
+
+static void
+test_parts_made_apart_join_into_one_gzip_member(void **state)
+{
+	struct expo_buf live = { 0 }, cached = { 0 }, all = { 0 },
+	    gz = { 0 };
+	struct gzpart_writer *cw = gzpart_writer_new(1);
+	struct gzpart_writer *lw = gzpart_writer_new(6);
+	struct gzpart parts[5];
+	struct gzip_member g;
+	unsigned char header[GZIP_HEADER_SIZE], end[GZIP_END_SIZE];
+	char *plain;
+	size_t len;
+
+	/* Cached parts, made by one writer (as a database thread does),
+	 * and live ones by another, interleaved in the member. */
+	cert_lines(&cached, 0, 20000);
+	make_part(cw, cached.data, cached.len / 2, &parts[1]);
+	make_part(cw, cached.data + cached.len / 2,
+	    cached.len - cached.len / 2, &parts[3]);
+	expo_buf_puts(&live, "# HELP x Live.\n# TYPE x gauge\nx 1\n");
+	make_part(lw, live.data, live.len, &parts[0]);
+	make_part(lw, "", 0, &parts[2]);	/* an empty part is fine */
+	make_part(lw, "# EOF\n", 6, &parts[4]);
+	assert_true(parts[1].size * 8 < parts[1].plain);
+
+	gzip_member_begin(&g, header);
+	expo_buf_add(&gz, (char *)header, sizeof(header));
+	for (int i = 0; i < 5; i++) {
+		expo_buf_add(&gz, (char *)parts[i].data, parts[i].size);
+		gzip_member_add(&g, &parts[i]);
+	}
+	gzip_member_end(&g, end);
+	expo_buf_add(&gz, (char *)end, sizeof(end));
+
+	expo_buf_add(&all, live.data, live.len);
+	expo_buf_add(&all, cached.data, cached.len);
+	expo_buf_add(&all, "# EOF\n", 6);
+	plain = gunzip_one_member((unsigned char *)gz.data, gz.len, &len);
+	assert_int_equal(len, all.len);
+	assert_memory_equal(plain, all.data, all.len);
+
+	free(plain);
+	for (int i = 0; i < 5; i++)
+		gzpart_clear(&parts[i]);
+	gzpart_writer_free(cw);
+	gzpart_writer_free(lw);
+	gzpart_writer_free(NULL);
+	expo_buf_clear(&live);
+	expo_buf_clear(&cached);
+	expo_buf_clear(&all);
+	expo_buf_clear(&gz);
+}
+
+static void
+test_part_inflates_a_bounded_piece_at_a_time(void **state)
+{
+	struct expo_buf text = { 0 }, back = { 0 };
+	struct gzpart_writer *w = gzpart_writer_new(1);
+	struct gzpart_reader *r = gzpart_reader_new();
+	struct gzpart p;
+	char buf[1000];
+	size_t got, reads = 0;
+
+	cert_lines(&text, 0, 5000);
+	make_part(w, text.data, text.len, &p);
+	gzpart_reader_start(r, &p);
+	do {
+		/* Odd sizes: pieces end mid-line and mid-match. */
+		size_t want = 1 + reads * 37 % sizeof(buf);
+
+		assert_int_equal(gzpart_reader_read(r, buf, want, &got), 0);
+		assert_true(got <= want);
+		expo_buf_add(&back, buf, got);
+		reads++;
+	} while (got > 0);
+	assert_true(reads > text.len / sizeof(buf));
+	assert_int_equal(back.len, text.len);
+	assert_memory_equal(back.data, text.data, text.len);
+	/* After the end, the end again. */
+	assert_int_equal(gzpart_reader_read(r, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 0);
+
+	/* The same reader, started again, reads it again. */
+	back.len = 0;
+	gzpart_reader_start(r, &p);
+	do {
+		assert_int_equal(gzpart_reader_read(r, buf, sizeof(buf), &got),
+		    0);
+		expo_buf_add(&back, buf, got);
+	} while (got > 0);
+	assert_int_equal(back.len, text.len);
+
+	gzpart_clear(&p);
+	gzpart_reader_free(r);
+	gzpart_reader_free(NULL);
+	gzpart_writer_free(w);
+	expo_buf_clear(&text);
+	expo_buf_clear(&back);
+}
+
+static int
+read_all(struct gzpart_reader *r, const struct gzpart *p)
+{
+	char buf[4096];
+	size_t got;
+	int rc;
+
+	gzpart_reader_start(r, p);
+	do {
+		rc = gzpart_reader_read(r, buf, sizeof(buf), &got);
+	} while (rc == 0 && got > 0);
+	return rc;
+}
+
+static void
+test_damaged_part_is_detected(void **state)
+{
+	struct expo_buf text = { 0 };
+	struct gzpart_writer *w = gzpart_writer_new(6);
+	struct gzpart_reader *r = gzpart_reader_new();
+	struct gzpart p;
+
+	cert_lines(&text, 0, 500);
+	make_part(w, text.data, text.len, &p);
+	assert_int_equal(read_all(r, &p), 0);
+	p.crc ^= 1;			/* figures that do not match */
+	assert_int_equal(read_all(r, &p), -EBADMSG);
+	p.crc ^= 1;
+	p.plain++;
+	assert_int_equal(read_all(r, &p), -EBADMSG);
+	p.plain--;
+	p.data[0] = 0xff;		/* an invalid block type (3) */
+	assert_int_equal(read_all(r, &p), -EBADMSG);
+
+	gzpart_clear(&p);
+	gzpart_reader_free(r);
+	gzpart_writer_free(w);
+	expo_buf_clear(&text);
+}
+
+static void
+test_accept_encoding_gzip(void **state)
+{
+	assert_false(gzip_accepted(NULL));
+	assert_false(gzip_accepted(""));
+	assert_true(gzip_accepted("gzip"));
+	assert_true(gzip_accepted("GZip"));
+	assert_true(gzip_accepted("x-gzip"));
+	assert_true(gzip_accepted("deflate, gzip;q=0.5"));
+	assert_true(gzip_accepted("gzip, deflate, br"));
+	assert_true(gzip_accepted("*"));
+	assert_true(gzip_accepted("identity;q=1, *;q=0.1"));
+	assert_false(gzip_accepted("identity"));
+	assert_false(gzip_accepted("deflate, br"));
+	assert_false(gzip_accepted("gzip;q=0"));
+	assert_false(gzip_accepted("gzip ; q=0.000, deflate"));
+	assert_false(gzip_accepted("gzip;q=0, *"));	/* named wins */
+	assert_false(gzip_accepted("*;q=0"));
+	assert_false(gzip_accepted("gzipper, xgzip"));
+	assert_true(gzip_accepted("gzip;q=0.001"));
+}
+
 int
 main(void)
 {
@@ -251,6 +482,10 @@ main(void)
 		cmocka_unit_test(test_histogram_buckets_are_cumulative),
 		cmocka_unit_test(test_gauges_set_and_unit_line_only_in_openmetrics),
 		cmocka_unit_test(test_sample_with_extra_label_and_no_labels),
+		cmocka_unit_test(test_parts_made_apart_join_into_one_gzip_member),
+		cmocka_unit_test(test_part_inflates_a_bounded_piece_at_a_time),
+		cmocka_unit_test(test_damaged_part_is_detected),
+		cmocka_unit_test(test_accept_encoding_gzip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
