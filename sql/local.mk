@@ -2,7 +2,8 @@
 # in. Add every new migration file to MIGRATION_FILES, in order.
 MIGRATION_FILES = \
 	sql/001_initial.sql \
-	sql/002_audit_host.sql
+	sql/002_audit_host.sql \
+	sql/003_issuance.sql
 EXTRA_DIST += $(MIGRATION_FILES) sql/embed-migrations.sh
 CLEANFILES += sql/migrations.c
 

@@ -27,6 +27,11 @@ static const struct api_action actions[] = {
 	  false },
 	{ ACM, "RemoveTagsFromCertificate",
 	  handle_remove_tags_from_certificate, false },
+	{ ACM, "RequestCertificate", handle_request_certificate, false },
+	{ ACM, "ResendValidationEmail", handle_resend_validation_email,
+	  false },
+	{ EXT, "GetCertificateAuthorityCertificate",
+	  handle_get_certificate_authority_certificate, true },
 	{ EXT, "LookupEvents", handle_lookup_events, true },
 };
 

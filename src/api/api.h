@@ -17,6 +17,17 @@
 
 typedef struct pg_conn PGconn;
 struct model_rules;
+struct names_policy;
+
+/*
+ * Work a committed call gave the daemon's runners (api_call.kicks): the
+ * router hands the flags to api_env.kick on the loop thread after the
+ * commit, so a new request's emails go out at once, not at the next scan.
+ */
+#define API_KICK_DISCOVERY 0x1u	/* names need their contacts found */
+#define API_KICK_OUTBOX 0x2u	/* mail was queued */
+#define API_KICK_ISSUER 0x4u	/* an issuance intent was written */
+typedef void (*api_kick_fn)(unsigned kicks, void *arg);
 
 /* Settings fixed at start, shared read-only with the database threads. */
 struct api_env {
@@ -27,6 +38,10 @@ struct api_env {
 	const struct model_rules *rules;
 	const char *host_name;		/* recorded with audit events */
 	bool audit_reads;		/* record read-only calls too */
+	/* Domain name rules for RequestCertificate: immutable once loaded. */
+	const struct names_policy *names;
+	api_kick_fn kick;		/* loop thread; NULL: none */
+	void *kick_arg;
 };
 
 /* Reloadable limits, copied into each call when it arrives. */
@@ -61,6 +76,7 @@ struct api_call {
 	json_t *input;		/* request object (borrowed by the handler) */
 
 	json_t *output;		/* set by a successful handler */
+	unsigned kicks;		/* API_KICK_* for after the commit */
 	int http_status;	/* 200, or the error's status */
 	const char *error_type;	/* ACM exception name */
 	char *error_message;

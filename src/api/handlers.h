@@ -12,12 +12,21 @@ typedef struct pg_conn PGconn;
 struct api_call;
 struct input;
 struct store_tag;
+typedef struct json_t json_t;
 
 /* certificates.c */
 int handle_import_certificate(struct api_call *call, PGconn *conn);
 int handle_describe_certificate(struct api_call *call, PGconn *conn);
 int handle_get_certificate(struct api_call *call, PGconn *conn);
 int handle_delete_certificate(struct api_call *call, PGconn *conn);
+
+/* requests.c */
+int handle_request_certificate(struct api_call *call, PGconn *conn);
+int handle_resend_validation_email(struct api_call *call, PGconn *conn);
+/* Adds DomainValidationOptions, Options and ManagedBy to a
+ * CertificateDetail object; -1 after api_fail(). */
+int describe_request_details(struct api_call *call, PGconn *conn,
+    const char *arn, bool imported, json_t *detail);
 
 /* certificate_list.c */
 int handle_list_certificates(struct api_call *call, PGconn *conn);
@@ -36,6 +45,10 @@ struct store_tag *tags_from_input(struct input *in, const char *member,
 /* account.c */
 int handle_get_account_configuration(struct api_call *call, PGconn *conn);
 int handle_put_account_configuration(struct api_call *call, PGconn *conn);
+
+/* authority.c */
+int handle_get_certificate_authority_certificate(struct api_call *call,
+    PGconn *conn);
 
 /* events.c */
 int handle_lookup_events(struct api_call *call, PGconn *conn);

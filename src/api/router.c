@@ -145,7 +145,7 @@ record_call(PGconn *conn, struct api_call *call)
 	if (call->action->read_only && call->error_type == NULL &&
 	    !call->env->audit_reads)
 		return 0;
-	if ((r = audit_record_call(conn, call, &err)) == 0)
+	if ((r = audit_record_call(conn, call, false, &err)) == 0)
 		return 0;
 	json_decref(call->output);
 	call->output = NULL;
@@ -181,7 +181,7 @@ run_call(PGconn *conn, void *arg)
 			store_rollback(conn);
 		return record_call(conn, call);
 	}
-	if ((r = audit_record_call(conn, call, &err)) < 0 ||
+	if ((r = audit_record_call(conn, call, true, &err)) < 0 ||
 	    (r = store_commit(conn, &err)) < 0) {
 		store_rollback(conn);
 		json_decref(call->output);
@@ -244,6 +244,8 @@ call_done(int rc, void *arg)
 		    "ACTION", call->action->name), "%s succeeded",
 		    call->action->name);
 		reply_json(routed->req, 200, call->output);
+		if (call->kicks != 0 && call->env->kick != NULL)
+			call->env->kick(call->kicks, call->env->kick_arg);
 	}
 	metrics_api_request(routed->metrics, call->action->name,
 	    call->error_type, metrics_monotonic() - routed->started);

@@ -87,7 +87,7 @@ call_arn(const struct api_call *call)
 }
 
 int
-audit_record_call(PGconn *conn, const struct api_call *call,
+audit_record_call(PGconn *conn, const struct api_call *call, bool in_change,
     char **reterr_msg)
 {
 	_cleanup_free_ char *params = NULL;
@@ -126,6 +126,7 @@ audit_record_call(PGconn *conn, const struct api_call *call,
 		.certificate_arn = arn && strncmp(arn, "arn:", 4) == 0 ? arn :
 		    NULL,
 		.host_name = call->env->host_name,
+		.outside_change = !in_change,
 	};
 	return store_audit_insert(conn, &e, reterr_msg);
 }

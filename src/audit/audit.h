@@ -9,6 +9,8 @@
 #ifndef CERTFLEET_AUDIT_AUDIT_H
 #define CERTFLEET_AUDIT_AUDIT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "common/cleanup.h"
@@ -21,9 +23,10 @@ struct api_call;
 json_t *audit_scrub_request(const json_t *input);
 
 /* Writes the event for a finished API call (success or failure). Runs on a
- * database thread, in the call's transaction if one is open. */
+ * database thread, in the call's transaction if in_change (then it commits
+ * with the change), else on its own. */
 int audit_record_call(PGconn *conn, const struct api_call *call,
-    char **reterr_msg) _wur_;
+    bool in_change, char **reterr_msg) _wur_;
 
 /* Writes an event for the daemon's own work. */
 int audit_record_work(PGconn *conn, const char *host_name,

@@ -221,6 +221,9 @@ const struct cli_command cli_commands[] = {
 	    "Returns the account configuration." },
 	{ PREFIX_ACM, "GetCertificate", arn_only, NULL,
 	    "Returns a certificate and its chain in PEM." },
+	{ PREFIX_CERTFLEET, "GetCertificateAuthorityCertificate", no_members,
+	    NULL, "Returns certfleet's intermediate CA certificate and its "
+	    "root, to trust (certfleet extension)." },
 	{ PREFIX_ACM, "ImportCertificate", import_certificate, NULL,
 	    "Imports (or reimports) a certificate and its private key." },
 	{ PREFIX_ACM, "ListCertificates", list_certificates,

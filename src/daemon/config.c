@@ -147,6 +147,33 @@ valid_listen(const char *s)
 	return inet_pton(AF_INET, host, addr) == 1;
 }
 
+/* The key types certfleet's own CA may have (ACM's KeyAlgorithm names). */
+static bool
+valid_ca_key_algorithm(const char *s)
+{
+	static const char *const algs[] = { "RSA_2048", "RSA_3072",
+		"RSA_4096", "EC_prime256v1", "EC_secp384r1" };
+
+	for (size_t i = 0; i < ELEMENTSOF(algs); i++)
+		if (strcmp(s, algs[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+valid_relay(const char *s)
+{
+	return s[0] == '\0' || strncmp(s, "smtp://", 7) == 0 ||
+	    strncmp(s, "smtps://", 8) == 0;
+}
+
+static bool
+valid_base_url(const char *s)
+{
+	return s[0] == '\0' || strncmp(s, "http://", 7) == 0 ||
+	    strncmp(s, "https://", 8) == 0;
+}
+
 static const struct config_key config_table[] = {
 	K_PATH("daemon", state_directory, "/var/lib/certfleet", RESTART,
 	    "Folder for the embedded database, the master key and other state."),
@@ -212,6 +239,87 @@ static const struct config_key config_table[] = {
 	K_DUR("metrics", "certificate_cache", metrics_certificate_cache_ms,
 	    "30s", MS(1), MS(3600), RELOAD,
 	    "How long per-certificate figures read from the database are served before they are read again."),
+
+	{ "mail", "relay", CF_STRING, "", 0, 0, RESTART, F(mail_relay),
+	    "SMTP relay for validation emails: smtp://host:port (STARTTLS when offered) or smtps://host:port; empty: write each message as an .eml file to spool_directory.",
+	    valid_relay, "empty, or an smtp:// or smtps:// URL" },
+	{ "mail", "from", CF_STRING, "", 0, 0, RESTART, F(mail_from),
+	    "Sender address of the emails certfleet sends; empty: certfleet@<host_name>.", NULL, NULL },
+	{ "mail", "spool_directory", CF_PATH, "", 0, 0, RESTART,
+	    F(mail_spool_directory), "Folder for outgoing messages when no relay is set; empty: <state_directory>/outbox.", NULL, NULL },
+	{ "mail", "username", CF_STRING, "", 0, 0, RESTART, F(mail_username),
+	    "User name for SMTP authentication at the relay; empty: none.", NULL, NULL },
+	{ "mail", "password_file", CF_PATH, "", 0, 0, RESTART,
+	    F(mail_password_file), "File holding the SMTP password (first line); the password itself never goes into this file.", NULL, NULL },
+	{ "mail", "ca_file", CF_PATH, "", 0, 0, RESTART, F(mail_ca_file),
+	    "PEM bundle that verifies the relay's certificate; empty: the system's trust store.", NULL, NULL },
+	{ "mail", "require_tls", CF_BOOL, "no", 0, 0, RESTART,
+	    F(mail_require_tls), "With an smtp:// relay, send only after STARTTLS succeeded.", NULL, NULL },
+	K_DUR("mail", "timeout", mail_timeout_ms, "60s", MS(1), MS(3600),
+	    RESTART, "Longest time one SMTP delivery may take."),
+	K_DUR("mail", "retry_min", mail_retry_min_ms, "30s", 1, DAY,
+	    RESTART, "Wait before the first retry of a message the relay did not take; doubled after each failure (with jitter)."),
+	K_DUR("mail", "retry_max", mail_retry_max_ms, "1h", 1, DAY * 7,
+	    RESTART, "Longest wait between two attempts to deliver a message."),
+	{ "mail", "max_attempts", CF_INT, "20", 1, 1000, RESTART,
+	    F(mail_max_attempts), "Attempts after which a message that keeps failing temporarily is given up.", NULL, NULL },
+	{ "mail", "max_parallel", CF_INT, "16", 1, 1000, RESTART,
+	    F(mail_max_parallel), "Most messages being delivered at once.", NULL, NULL },
+
+	{ "dns", "servers", CF_STRING, "", 0, 0, RESTART, F(dns_servers),
+	    "DNS servers for the MX look-ups of contact discovery, comma-separated address:port ([v6]:port); empty: the system's resolvers.", NULL, NULL },
+	K_DUR("dns", "timeout", dns_timeout_ms, "5s", 1, MS(600), RESTART,
+	    "How long one DNS query waits for an answer before it is tried again."),
+	{ "dns", "tries", CF_INT, "2", 1, 20, RESTART, F(dns_tries),
+	    "How often a DNS query is sent before the look-up counts as a temporary failure.", NULL, NULL },
+
+	{ "rdap", "base_url", CF_STRING, "", 0, 0, RESTART, F(rdap_base_url),
+	    "One RDAP server asked for every domain's contacts (wins over bootstrap_file); empty: use bootstrap_file.", NULL, NULL },
+	{ "rdap", "bootstrap_file", CF_PATH, "", 0, 0, RESTART,
+	    F(rdap_bootstrap_file), "RFC 9224 bootstrap file (IANA's dns.json) mapping TLDs to RDAP servers; empty with no base_url: no RDAP contacts.", NULL, NULL },
+	K_DUR("rdap", "timeout", rdap_timeout_ms, "10s", MS(1), MS(600),
+	    RESTART, "Longest time one RDAP fetch may take."),
+
+	{ "public", "listen", CF_STRING, "127.0.0.1:9470", 0, 0, RESTART,
+	    F(public_listen), "Address of the approval page's HTTP listener (put a TLS reverse proxy in front of it); empty: none.",
+	    valid_listen, "an IPv4 address and port, [IPv6]:port, or empty" },
+	{ "public", "base_url", CF_STRING, "", 0, 0, RESTART,
+	    F(public_base_url), "How approval links in emails begin, e.g. https://certfleet.example.com; empty: http://<listen>.",
+	    valid_base_url, "empty, or an http:// or https:// URL" },
+
+	K_DUR("validation", "timeout", validation_timeout_ms, "72h", MS(1),
+	    DAY * 365, RELOAD,
+	    "A request not approved for every name within this time ends VALIDATION_TIMED_OUT."),
+	K_DUR("validation", "token_lifetime", token_lifetime_ms, "72h", MS(1),
+	    DAY * 365, RESTART, "How long an approval link stays valid."),
+	{ "validation", "deny_list_file", CF_PATH, "", 0, 0, RESTART,
+	    F(deny_list_file), "File of denied domains, one a line ('#' comments): requests for them or names under them end FAILED with DOMAIN_NOT_ALLOWED.", NULL, NULL },
+	{ "validation", "reserved_suffixes", CF_STRING, "", 0, 0, RESTART,
+	    F(reserved_suffixes), "Comma-separated domains under which requests end FAILED with ADDITIONAL_VERIFICATION_REQUIRED; the host of [public] base_url is always reserved.", NULL, NULL },
+	{ "validation", "rate_limit", CF_INT, "30", 1, 100000, RESTART,
+	    F(approval_rate_limit), "Requests per minute one client address may make to the approval page (429 beyond).", NULL, NULL },
+	{ "validation", "max_parallel", CF_INT, "8", 1, 1000, RESTART,
+	    F(discovery_max_parallel), "Most names whose contacts are looked up at once.", NULL, NULL },
+
+	K_DUR("ca", "certificate_validity", ca_certificate_validity_ms, "395d",
+	    MS(1), DAY * 36500, RELOAD,
+	    "Validity of the certificates certfleet issues (never beyond its intermediate's)."),
+	K_DUR("ca", "backdate", ca_backdate_ms, "1h", 0, DAY * 7, RELOAD,
+	    "NotBefore of an issued certificate lies this far in the past, for clients whose clock is slow."),
+	{ "ca", "key_algorithm", CF_STRING, "EC_prime256v1", 0, 0, RESTART,
+	    F(ca_key_algorithm), "Key type of the root and intermediate certfleet creates on first start.",
+	    valid_ca_key_algorithm, "RSA_2048, RSA_3072, RSA_4096, EC_prime256v1 or EC_secp384r1" },
+	{ "ca", "root_certificate", CF_PATH, "", 0, 0, RESTART,
+	    F(ca_root_certificate), "PEM root of an operator-supplied CA; empty: certfleet creates and keeps its own.", NULL, NULL },
+	{ "ca", "intermediate_certificate", CF_PATH, "", 0, 0, RESTART,
+	    F(ca_intermediate_certificate), "PEM certificate of the operator-supplied intermediate that signs, issued by root_certificate.", NULL, NULL },
+	{ "ca", "intermediate_key", CF_PATH, "", 0, 0, RESTART,
+	    F(ca_intermediate_key), "Unencrypted PEM private key of intermediate_certificate (stored sealed in the database).", NULL, NULL },
+	{ "ca", "worker_threads", CF_INT, "0", 0, 1024, RESTART,
+	    F(ca_worker_threads), "Threads that generate keys and sign certificates; 0: one per core.", NULL, NULL },
+	K_DUR("ca", "lease_duration", ca_lease_duration_ms, "2m", MS(1),
+	    MS(3600), RELOAD,
+	    "How long a daemon holds an issuance it claimed before another may redo it (after a crash)."),
 };
 
 static void *
@@ -518,6 +626,16 @@ fill_derived(struct config *cfg)
 		cfg->master_key_file = xasprintf("%s/master.key",
 		    cfg->state_directory);
 	}
+	if (cfg->mail_spool_directory[0] == '\0') {
+		free(cfg->mail_spool_directory);
+		cfg->mail_spool_directory = xasprintf("%s/outbox",
+		    cfg->state_directory);
+	}
+	if (cfg->public_base_url[0] == '\0' && cfg->public_listen[0] != '\0') {
+		free(cfg->public_base_url);
+		cfg->public_base_url = xasprintf("http://%s",
+		    cfg->public_listen);
+	}
 	if (cfg->host_name[0] == '\0') {
 		if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 			snprintf(host, sizeof(host), "localhost");
@@ -525,6 +643,21 @@ fill_derived(struct config *cfg)
 		free(cfg->host_name);
 		cfg->host_name = xstrdup(host);
 	}
+	if (cfg->mail_from[0] == '\0') {
+		free(cfg->mail_from);
+		cfg->mail_from = xasprintf("certfleet@%s", cfg->host_name);
+	}
+}
+
+/* An operator's CA is three files; one or two of them is a mistake. */
+static bool
+ca_files_consistent(const struct config *cfg)
+{
+	int set = (cfg->ca_root_certificate[0] != '\0') +
+	    (cfg->ca_intermediate_certificate[0] != '\0') +
+	    (cfg->ca_intermediate_key[0] != '\0');
+
+	return set == 0 || set == 3;
 }
 
 int
@@ -657,6 +790,14 @@ config_load(const char *path, struct config **out, char **reterr_msg)
 		return -EINVAL;
 	}
 	fill_derived(ctx.cfg);
+	if (!ca_files_consistent(ctx.cfg)) {
+		if (reterr_msg)
+			*reterr_msg = xasprintf("%s: [ca] root_certificate, "
+			    "intermediate_certificate and intermediate_key "
+			    "go together: set all three or none", path);
+		config_free(ctx.cfg);
+		return -EINVAL;
+	}
 	*out = ctx.cfg;
 	return 0;
 }

@@ -56,6 +56,52 @@ struct config {
 	/* [metrics] */
 	char *metrics_listen;		  /* 127.0.0.1:9469; "" = off */
 	int64_t metrics_certificate_cache_ms; /* 30s */
+
+	/* [mail] */
+	char *mail_relay;		/* "" = spool folder */
+	char *mail_from;		/* "" = certfleet@<host_name> */
+	char *mail_spool_directory;	/* "" = <state_directory>/outbox */
+	char *mail_username;
+	char *mail_password_file;	/* the password never enters struct config */
+	char *mail_ca_file;
+	bool mail_require_tls;
+	int64_t mail_timeout_ms;	/* 60s */
+	int64_t mail_retry_min_ms;	/* 30s */
+	int64_t mail_retry_max_ms;	/* 1h */
+	int mail_max_attempts;		/* 20 */
+	int mail_max_parallel;		/* 16 */
+
+	/* [dns] */
+	char *dns_servers;		/* "" = the system's resolvers */
+	int64_t dns_timeout_ms;		/* 5s per try */
+	int dns_tries;			/* 2 */
+
+	/* [rdap] */
+	char *rdap_base_url;
+	char *rdap_bootstrap_file;
+	int64_t rdap_timeout_ms;	/* 10s */
+
+	/* [public] */
+	char *public_listen;		/* 127.0.0.1:9470; "" = no approval page */
+	char *public_base_url;		/* "" = http://<listen> */
+
+	/* [validation] */
+	int64_t validation_timeout_ms;	/* 72h */
+	int64_t token_lifetime_ms;	/* 72h */
+	char *deny_list_file;
+	char *reserved_suffixes;
+	int approval_rate_limit;	/* requests per minute per address */
+	int discovery_max_parallel;	/* 8 */
+
+	/* [ca] certfleet's CA and the issuer */
+	int64_t ca_certificate_validity_ms; /* 395d */
+	int64_t ca_backdate_ms;		    /* 1h */
+	char *ca_key_algorithm;		    /* EC_prime256v1, for a created CA */
+	char *ca_root_certificate;	    /* "" = certfleet creates its CA */
+	char *ca_intermediate_certificate;
+	char *ca_intermediate_key;
+	int ca_worker_threads;		    /* 0 = one per core */
+	int64_t ca_lease_duration_ms;	    /* 2m */
 };
 
 /*

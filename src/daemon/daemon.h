@@ -22,6 +22,12 @@ struct router;
 struct model_rules;
 struct audit_retention;
 struct metrics;
+struct workq;
+struct ca;
+struct issuer;
+struct ares_loop;
+struct curl_loop;
+struct request_flow;
 
 struct daemon_ctx {
 	const char *config_path;
@@ -34,6 +40,15 @@ struct daemon_ctx {
 	struct model_rules *rules;
 	struct audit_retention *retention;	/* started once ready */
 	struct metrics *metrics;	/* Prometheus figures, /readyz */
+	struct workq *workq;		/* CPU threads: key generation, signing */
+	struct ca *ca;			/* certfleet's signing CA, loaded once
+					   ready; read-only, shared by workq */
+	struct issuer *issuer;		/* turns issuance intents into
+					   certificates; started once ready */
+	struct ares_loop *dns;		/* c-ares on the loop: MX look-ups */
+	struct curl_loop *http;		/* curl multi: SMTP, RDAP */
+	struct request_flow *flow;	/* contact discovery, mail queue,
+					   approval page, validation timeout */
 	struct api_env env;		/* shared read-only with db threads */
 	unsigned char master_key[MASTER_KEY_LEN];
 
@@ -61,5 +76,18 @@ void lifecycle_db_state(bool up, const char *why, void *arg);
 const char *lifecycle_unready_reason(void *arg);
 void lifecycle_fatal(struct daemon_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * validation_setup.c: the request flow. build: after the context, before
+ * the loop runs (-1: cannot start). start: once the schema is ready.
+ * stop: before dbpool_free(); free: after it.
+ */
+int request_flow_build(struct daemon_ctx *ctx);
+void request_flow_start(struct daemon_ctx *ctx);
+void request_flow_reload(struct daemon_ctx *ctx);
+void request_flow_stop(struct daemon_ctx *ctx);
+void request_flow_free(struct daemon_ctx *ctx);
+/* api_env.kick: API_KICK_* flags after a commit; arg is the context. */
+void request_flow_kick(unsigned kicks, void *arg);
 
 #endif

@@ -21,8 +21,11 @@
 #include "common/xmalloc.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "issuance/ca_bootstrap.h"
+#include "issuance/issuer.h"
 #include "loop/dbpool.h"
 #include "metrics/metrics.h"
+#include "pki/ca.h"
 #include "store/store.h"
 
 #define MIGRATE_BACKOFF_MIN_MS 500
@@ -79,13 +82,12 @@ static void
 become_ready(struct daemon_ctx *ctx, int applied)
 {
 	ctx->ready = true;
-	atomic_store(&ctx->schema_ready, true);
-	/* Connections made before the schema existed prepared nothing. */
-	dbpool_reconnect_all(ctx->pool);
 	router_set_ready(ctx->router, true);
 	ctx->retention = audit_retention_new(ctx->base, ctx->pool,
 	    ctx->cfg->audit_retention_ms);
 	metrics_start(ctx->metrics);
+	ctx->issuer = issuer_new(ctx);
+	request_flow_start(ctx);
 	log_notice("ready: schema at version %d (%d migration%s applied), "
 	    "serving on %s", store_schema_version(), applied,
 	    applied == 1 ? "" : "s", ctx->cfg->socket_path);
@@ -110,6 +112,47 @@ migrate_retry_later(struct daemon_ctx *ctx, const char *why)
 	evtimer_add(ctx->migrate_timer, &tv);
 }
 
+/* ---- certfleet's CA, between the migrations and READY=1 ------------- */
+
+struct ca_start {
+	struct daemon_ctx *ctx;
+	int applied;
+};
+
+static void
+ca_ready(int rc, struct ca *ca, const char *err, void *arg)
+{
+	struct ca_start *s = arg;
+	struct daemon_ctx *ctx = s->ctx;
+	int applied = s->applied;
+
+	free(s);
+	if (ctx->stopping)
+		ca_free(ca);
+	else if (rc == -ECONNRESET)
+		migrate_retry_later(ctx, err);
+	else if (rc < 0)
+		lifecycle_fatal(ctx, "certificate authority: %s", err);
+	else {
+		ctx->ca = ca;
+		become_ready(ctx, applied);
+	}
+}
+
+static void
+ca_start(struct daemon_ctx *ctx, int applied)
+{
+	struct ca_start *s = xcalloc(1, sizeof(*s));
+
+	s->ctx = ctx;
+	s->applied = applied;
+	atomic_store(&ctx->schema_ready, true);
+	/* Connections made before the schema existed prepared nothing. */
+	dbpool_reconnect_all(ctx->pool);
+	sd_notify(0, "STATUS=Starting: loading the certificate authority");
+	ca_bootstrap_start(ctx, ca_ready, s);
+}
+
 static void
 migrate_done(int rc, void *arg)
 {
@@ -119,7 +162,7 @@ migrate_done(int rc, void *arg)
 	if (ctx->stopping) {
 		/* nothing more to do */
 	} else if (rc == 0) {
-		become_ready(ctx, job->applied);
+		ca_start(ctx, job->applied);
 	} else if (rc == -EPROTO) {
 		lifecycle_fatal(ctx, "%s", job->err);
 	} else if (rc == -ECONNRESET) {
@@ -239,6 +282,7 @@ lifecycle_reload(struct daemon_ctx *ctx)
 	if (ctx->retention != NULL)
 		audit_retention_set(ctx->retention,
 		    ctx->cfg->audit_retention_ms);
+	request_flow_reload(ctx);
 	metrics_set_certificate_cache(ctx->metrics,
 	    ctx->cfg->metrics_certificate_cache_ms);
 	control_server_set_limits(ctx->control,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <openssl/crypto.h>
@@ -27,8 +28,11 @@
 #include "common/xmalloc.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "issuance/issuer.h"
 #include "loop/dbpool.h"
+#include "loop/workq.h"
 #include "metrics/metrics.h"
+#include "pki/ca.h"
 #include "store/store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certfleet/certfleetd.conf"
@@ -219,6 +223,7 @@ build_context(struct daemon_ctx *ctx)
 		.audit_reads = ctx->cfg->record_reads,
 	};
 	ctx->pool = dbpool_new(ctx->base, &db);
+	ctx->workq = workq_new(ctx->base, ctx->cfg->ca_worker_threads);
 	ctx->router = router_new(ctx->pool, &ctx->env, &limits);
 	ctx->metrics = metrics_new(&(struct metrics_settings){
 	    .base = ctx->base, .pool = ctx->pool,
@@ -238,9 +243,18 @@ build_context(struct daemon_ctx *ctx)
 static void
 teardown(struct daemon_ctx *ctx)
 {
-	/* The pool first: it answers the work still queued, so no reply is
+	/* Signing first: what it finishes is committed by the pool below. */
+	issuer_stop(ctx->issuer);
+	/* No new mail, lookups or approvals; what is in flight queues its
+	 * outcome to the pool, which answers it below. */
+	request_flow_stop(ctx);
+	workq_free(ctx->workq);
+	/* The pool next: it answers the work still queued, so no reply is
 	 * owed by the time the control server closes its connections. */
 	dbpool_free(ctx->pool);
+	request_flow_free(ctx);
+	issuer_free(ctx->issuer);
+	ca_free(ctx->ca);
 	control_server_free(ctx->control);
 	router_free(ctx->router);
 	metrics_free(ctx->metrics);
@@ -271,6 +285,8 @@ run(struct daemon_ctx *ctx)
 		return 1;
 	}
 	build_context(ctx);
+	if (request_flow_build(ctx) < 0)
+		return 1;
 	if (open_control(ctx) < 0 || open_metrics(ctx) < 0)
 		return 1;
 	lifecycle_start(ctx);
@@ -303,9 +319,16 @@ main(int argc, char **argv)
 	log_set_level(ctx.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
 	json_wipe_install();
+	/* Once, before any thread exists: libcurl's global state (TLS). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
+		config_free(ctx.cfg);
+		return 1;
+	}
 	log_notice("certfleetd %s starting (configuration %s)",
 	    PACKAGE_VERSION, opts.config);
 	r = run(&ctx);
 	teardown(&ctx);
+	curl_global_cleanup();
 	return r;
 }

@@ -25,6 +25,7 @@
 struct gzpart {
 	unsigned char *data;	/* raw deflate without a final block */
 	size_t size;
+	size_t mapped;		/* the mapping that holds data */
 	uint32_t crc;		/* CRC-32 of the plain text */
 	uint64_t plain;		/* length of the plain text */
 };
@@ -35,12 +36,12 @@ void gzpart_clear(struct gzpart *p);
 /*
  * Compresses text as it is produced into a series of parts: what was
  * added since the last gzpart_writer_end is the next part. Holds the
- * compressor (some 300 KiB at level 6) and a bounded staging buffer; the
- * compressed bytes grow until the part ends.
+ * compressor (some 300 KiB) and a bounded staging buffer; the compressed
+ * bytes grow, in a mapping of their own, until the part ends.
  */
 struct gzpart_writer;
 
-/* level: zlib's 1 (fastest) to 9 (smallest). */
+/* level: zlib's 1 (fastest) to 9 (smallest); others mean zlib's default. */
 struct gzpart_writer *gzpart_writer_new(int level);
 void gzpart_writer_add(struct gzpart_writer *w, const void *text, size_t n);
 /* The part since the last end into *out; the next starts afresh. */

@@ -16,6 +16,8 @@
 struct evbuffer;
 struct evhttp;
 struct event;
+struct gzip_member;
+struct gzpart_writer;
 struct metric_registry;
 
 /*
@@ -110,19 +112,41 @@ struct metrics {
 void cert_refresh_start(struct metrics *m);
 void cert_refresh_stop(struct metrics *m);
 void cert_snapshot_unref(struct cert_snapshot *s);
-/* Appends the certificate families to out: metadata copied, samples by
- * reference to the snapshot (nothing large is copied on the loop). */
-void cert_snapshot_append(struct cert_snapshot *s, enum expo_format fmt,
-    struct evbuffer *out);
 int64_t cert_snapshot_built_at(const struct cert_snapshot *s);
+/*
+ * Appends the certificate families to a gzip member being written to out:
+ * each family's metadata compressed through live (after whatever text
+ * live holds), its samples by reference to the snapshot, so nothing large
+ * is copied or compressed on the loop.
+ */
+void cert_snapshot_append_gzip(struct cert_snapshot *s, enum expo_format fmt,
+    struct gzpart_writer *live, struct gzip_member *g, struct evbuffer *out);
+
+/* The certificate families as plain text, a bounded piece at a time; the
+ * reader holds a reference to the snapshot. */
+struct cert_reader;
+struct cert_reader *cert_reader_new(struct cert_snapshot *s,
+    enum expo_format fmt);
+/* About max bytes more into out: 1 while more follows, 0 at the end,
+ * negative when a part is damaged. */
+int cert_reader_read(struct cert_reader *r, struct evbuffer *out, size_t max);
+void cert_reader_free(struct cert_reader *r);
 
 /* process.c: process_* figures into the registry. */
 double process_start_time(void);
 void process_update(struct metric_registry *reg);
 
-/* metrics.c: the whole exposition. */
-void metrics_render(struct metrics *m, enum expo_format fmt,
+/* metrics.c: the whole exposition, as one gzip member into out. */
+void metrics_render_gzip(struct metrics *m, enum expo_format fmt,
     struct evbuffer *out);
+/* The whole exposition as plain text, a bounded piece at a time. */
+struct metrics_text;
+struct metrics_text *metrics_text_new(struct metrics *m,
+    enum expo_format fmt);
+/* Up to about max bytes more into out; nothing added means the end. */
+void metrics_text_read(struct metrics_text *t, struct evbuffer *out,
+    size_t max);
+void metrics_text_free(struct metrics_text *t);
 
 /* http.c */
 int metrics_http_start(struct metrics *m, char **reterr_msg) _wur_;

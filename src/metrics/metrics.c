@@ -2,7 +2,9 @@
  * metrics.c: the registry's table, the update calls the rest of the daemon
  * makes, and the assembly of one exposition: the registry's families
  * (refreshed figures first: clock, process, database), then the certificate
- * snapshot, then "# EOF" for OpenMetrics.
+ * snapshot, then "# EOF" for OpenMetrics. Either as one gzip member, or
+ * as plain text produced a bounded piece at a time (metrics_text), so that
+ * no scrape holds the whole text of 100,000 certificates in memory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "loop/dbpool.h"
+#include "metrics/gzpart.h"
 #include "metrics/internal.h"
 #include "metrics/registry.h"
 
@@ -138,11 +142,10 @@ metrics_db_state(struct metrics *m, bool up)
 		metric_add(m->reg, M_DB_RECONNECTS, NULL, 1);
 }
 
-void
-metrics_render(struct metrics *m, enum expo_format fmt, struct evbuffer *out)
+/* The registry's families, their figures refreshed, into b. */
+static void
+render_registry(struct metrics *m, enum expo_format fmt, struct expo_buf *b)
 {
-	struct expo_buf b = { 0 };
-
 	metric_set(m->reg, M_CLOCK, NULL, wall_clock());
 	metric_set(m->reg, M_DB_UP, NULL, dbpool_is_up(m->s.pool) ? 1 : 0);
 	if (m->start_time > 0)
@@ -151,11 +154,98 @@ metrics_render(struct metrics *m, enum expo_format fmt, struct evbuffer *out)
 		metric_set(m->reg, M_CERT_CACHE_UPDATED, NULL,
 		    (double)cert_snapshot_built_at(m->snapshot));
 	process_update(m->reg);
-	metric_registry_render(m->reg, fmt, &b);
-	evbuffer_add(out, b.data, b.len);
+	metric_registry_render(m->reg, fmt, b);
+}
+
+/* The live text is small: the fastest level is plenty. */
+#define LIVE_GZIP_LEVEL 1
+
+void
+metrics_render_gzip(struct metrics *m, enum expo_format fmt,
+    struct evbuffer *out)
+{
+	struct expo_buf b = { 0 };
+	struct gzpart_writer *live = gzpart_writer_new(LIVE_GZIP_LEVEL);
+	struct gzip_member g;
+	struct gzpart p;
+	unsigned char header[GZIP_HEADER_SIZE], end[GZIP_END_SIZE];
+
+	gzip_member_begin(&g, header);
+	evbuffer_add(out, header, sizeof(header));
+	render_registry(m, fmt, &b);
+	gzpart_writer_add(live, b.data, b.len);
 	expo_buf_clear(&b);
 	if (m->snapshot != NULL)
-		cert_snapshot_append(m->snapshot, fmt, out);
+		cert_snapshot_append_gzip(m->snapshot, fmt, live, &g, out);
 	if (fmt == EXPO_OPENMETRICS)
-		evbuffer_add(out, "# EOF\n", 6);
+		gzpart_writer_add(live, "# EOF\n", 6);
+	gzpart_writer_end(live, &p);
+	evbuffer_add(out, p.data, p.size);
+	gzip_member_add(&g, &p);
+	gzpart_clear(&p);
+	gzip_member_end(&g, end);
+	evbuffer_add(out, end, sizeof(end));
+	gzpart_writer_free(live);
+}
+
+struct metrics_text {
+	struct evbuffer *registry;	/* its text not yet read */
+	struct cert_reader *certs;	/* NULL when done or none */
+	bool eof;			/* "# EOF" still to come */
+};
+
+struct metrics_text *
+metrics_text_new(struct metrics *m, enum expo_format fmt)
+{
+	struct metrics_text *t = xcalloc(1, sizeof(*t));
+	struct expo_buf b = { 0 };
+
+	render_registry(m, fmt, &b);
+	t->registry = evbuffer_new();
+	evbuffer_add(t->registry, b.data, b.len);
+	expo_buf_clear(&b);
+	if (m->snapshot != NULL)
+		t->certs = cert_reader_new(m->snapshot, fmt);
+	t->eof = fmt == EXPO_OPENMETRICS;
+	return t;
+}
+
+void
+metrics_text_free(struct metrics_text *t)
+{
+	if (t == NULL)
+		return;
+	evbuffer_free(t->registry);
+	cert_reader_free(t->certs);
+	free(t);
+}
+
+void
+metrics_text_read(struct metrics_text *t, struct evbuffer *out, size_t max)
+{
+	size_t start = evbuffer_get_length(out);
+	size_t added = 0;
+	int r;
+
+	while (added < max) {
+		if (evbuffer_get_length(t->registry) > 0) {
+			evbuffer_remove_buffer(t->registry, out, max - added);
+		} else if (t->certs != NULL) {
+			r = cert_reader_read(t->certs, out, max - added);
+			if (r < 0)
+				log_error("metrics: certificate figures "
+				    "damaged in memory (%s), cut short",
+				    strerror(-r));
+			if (r <= 0) {
+				cert_reader_free(t->certs);
+				t->certs = NULL;
+			}
+		} else if (t->eof) {
+			evbuffer_add(out, "# EOF\n", 6);
+			t->eof = false;
+		} else {
+			break;
+		}
+		added = evbuffer_get_length(out) - start;
+	}
 }

@@ -24,6 +24,22 @@ const struct store_stmt store_audit_stmts[] = {
 	  "VALUES ($1::uuid, $2, $3::boolean, NULLIF($4::bigint, -1), "
 	  "NULLIF($5::bigint, -1), NULLIF($6::bigint, -1), $7, $8, $9, $10, "
 	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17)" },
+	/*
+	 * The same insert for events written outside any change's transaction
+	 * (reads, refused calls): set_config(..., true) makes this statement's
+	 * own transaction commit without waiting for the WAL flush, so auditing
+	 * a read costs no fsync. A crash of PostgreSQL itself may lose the last
+	 * fraction of a second of such events; a crash of certfleetd loses none.
+	 */
+	{ "audit_insert_async",
+	  "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
+	  "INSERT INTO audit_events (event_id, event_name, read_only, "
+	  "caller_uid, caller_gid, caller_pid, caller_user, caller_process, "
+	  "source, user_agent, request_params, response_elements, error_code, "
+	  "error_message, request_id, certificate_arn, host_name) "
+	  "SELECT $1::uuid, $2, $3::boolean, NULLIF($4::bigint, -1), "
+	  "NULLIF($5::bigint, -1), NULLIF($6::bigint, -1), $7, $8, $9, $10, "
+	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17 FROM async" },
 	{ "audit_expire",
 	  "DELETE FROM audit_events WHERE event_id IN (SELECT event_id FROM "
 	  "audit_events WHERE event_time < to_timestamp($1) LIMIT $2)" },
@@ -54,7 +70,8 @@ store_audit_insert(PGconn *conn, const struct store_audit_event *e,
 	sp_text(&p, e->request_id);
 	sp_text(&p, e->certificate_arn);
 	sp_text(&p, e->host_name);
-	return store_exec(conn, "audit_insert", &p, &res, reterr_msg);
+	return store_exec(conn, e->outside_change ? "audit_insert_async" :
+	    "audit_insert", &p, &res, reterr_msg);
 }
 
 /* The record as LookupEvents shows it, built by PostgreSQL in one pass. */

@@ -23,6 +23,8 @@ static const struct store_stmt *const all_stmts[] = {
 	store_tag_stmts,
 	store_account_stmts,
 	store_audit_stmts,
+	store_ca_stmts,
+	store_intent_stmts,
 };
 
 void

@@ -24,6 +24,8 @@
 #define STORE_LOCK_CLASS 0x63666c74
 #define STORE_LOCK_MIGRATE 1
 #define STORE_LOCK_IMPORT 2
+#define STORE_LOCK_REQUEST 3	/* RequestCertificate: tokens, issued limit */
+#define STORE_LOCK_CA 4		/* creating certfleet's CA (store/ca.c) */
 
 static inline void
 store_pqclearp(PGresult **r)
@@ -43,6 +45,8 @@ extern const struct store_stmt store_cert_stmts[];
 extern const struct store_stmt store_tag_stmts[];
 extern const struct store_stmt store_account_stmts[];
 extern const struct store_stmt store_audit_stmts[];
+extern const struct store_stmt store_ca_stmts[];
+extern const struct store_stmt store_intent_stmts[];
 
 /* ---- parameters ---------------------------------------------------------- */
 

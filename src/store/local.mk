@@ -14,3 +14,10 @@ nodist_src_store_libstore_a_SOURCES = sql/migrations.c
 # Link after the users of the store and before $(COMMON_LIBS).
 STORE_LIBS = src/store/libstore.a $(LIBPQ_LIBS)
 src_store_libstore_a_SOURCES += src/store/metrics.c
+# certfleet's CA and the issuer's intents (issue 3)
+src_store_libstore_a_SOURCES += src/store/issuance.h src/store/ca.c \
+	src/store/intents.c
+# issue 3: requested certificates, email validation, the mail queue
+src_store_libstore_a_SOURCES += src/store/requests.c src/store/validation.c \
+	src/store/outbox.c
+src_store_libstore_a_CFLAGS += $(OPENSSL_CFLAGS)

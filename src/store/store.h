@@ -224,6 +224,9 @@ struct store_audit_event {
 	const char *request_id;
 	const char *certificate_arn;
 	const char *host_name;
+	bool outside_change;		/* not part of a change's transaction:
+					   committed without waiting for the
+					   WAL flush */
 };
 
 int store_audit_insert(PGconn *conn, const struct store_audit_event *e,
@@ -286,5 +289,200 @@ int store_metrics_certificates(PGconn *conn, store_metrics_cert_fn fn,
     void *arg, char **reterr_msg) _wur_;
 /* A round trip to the server, for readiness checks. */
 int store_ping(PGconn *conn, char **reterr_msg) _wur_;
+
+/* ---- requested certificates (store/requests.c) -------------------------- */
+
+/* A RequestCertificate, checked and normalised by the API. */
+struct store_request {
+	const char *arn;		/* the new ARN */
+	char *const *names;		/* NULL-terminated, DomainName first */
+	/* One per name: its ValidationDomain, or NULL when none was given. */
+	const char *const *validation_domains;
+	const char *key_algorithm;
+	const char *validation_method;	/* EMAIL */
+	const char *ct_logging;		/* ENABLED, DISABLED */
+	const char *export_option;	/* ENABLED, DISABLED */
+	const char *managed_by;		/* NULL or CLOUDFRONT */
+	const struct store_tag *tags;
+	size_t n_tags;
+	/* Non-NULL: stored as FAILED with this FailureReason. */
+	const char *failure_reason;
+	const char *failure_detail;
+	const char *idempotency_token;	/* NULL: none */
+	const char *request_hash;	/* digest of every parameter */
+	int limit;			/* [limits] issued_certificates */
+};
+
+/*
+ * Stores a requested certificate (type AMAZON_ISSUED, status
+ * PENDING_VALIDATION or FAILED) with names, tags and a domain_validations
+ * row per name, and remembers the idempotency token for an hour. The same
+ * token with the same request_hash within the hour returns the first ARN in
+ * *ret_arn and writes nothing; with another request_hash: -EEXIST. -ENOSPC
+ * when the issued-certificate limit is reached.
+ */
+int store_request_insert(PGconn *conn, const struct store_request *r,
+    char **ret_arn, char **reterr_msg) _wur_;
+
+struct store_domain_validation {
+	char *domain_name;
+	char *validation_domain;
+	char *status;			/* PENDING_VALIDATION, SUCCESS, FAILED */
+	char *method;
+	char **emails;			/* NULL-terminated, maybe empty */
+};
+
+/* What DescribeCertificate shows beyond store_cert. */
+struct store_request_info {
+	char *validation_method;	/* NULL for imports */
+	char *ct_logging;
+	char *export_option;
+	char *managed_by;
+	char *failure_detail;
+	struct store_domain_validation *validations;	/* request order */
+	size_t n_validations;
+};
+
+int store_request_info_get(PGconn *conn, const char *arn,
+    struct store_request_info **out, char **reterr_msg) _wur_;
+void store_request_info_free(struct store_request_info *info);
+
+/*
+ * ResendValidationEmail: makes the name's contacts be looked up and mailed
+ * again, to validation_domain. -ENOENT no such certificate; -EPERM not a
+ * requested certificate in PENDING_VALIDATION; -ESRCH the name is not one
+ * of the certificate's names still waiting.
+ */
+int store_request_resend(PGconn *conn, const char *arn, const char *domain,
+    const char *validation_domain, char **reterr_msg) _wur_;
+
+/*
+ * Ends requests older than timeout_ms still in PENDING_VALIDATION (and
+ * with no issuance under way) in VALIDATION_TIMED_OUT, at most batch of
+ * them; *arns (NULL-terminated, free with strv_free) names them.
+ */
+int store_requests_time_out(PGconn *conn, int64_t timeout_ms, int batch,
+    char ***arns, char **reterr_msg) _wur_;
+
+/* ---- email validation (store/validation.c) ------------------------------- */
+
+/* A name whose contacts must be found, claimed with a lease. */
+struct store_discovery_item {
+	int64_t certificate_id;
+	char *arn;
+	char *requested_domain;		/* the certificate's DomainName */
+	char *domain_name;
+	char *validation_domain;
+	bool validation_domain_given;	/* else: MX walk from the name */
+	int attempts;			/* temporary failures so far */
+};
+
+int store_discovery_claim(PGconn *conn, const char *owner, int64_t lease_ms,
+    int max, struct store_discovery_item **out, size_t *n_out,
+    char **reterr_msg) _wur_;
+void store_discovery_items_free(struct store_discovery_item *items, size_t n);
+
+/* One validation email to queue: one recipient, its own token. */
+struct store_validation_mail {
+	const char *recipient;
+	const char *nonce_hex;		/* 32 hex digits */
+	const char *token_hash_hex;	/* 64 hex digits: SHA-256(token) */
+	const char *message_id;		/* fixed now, reused on re-sends */
+};
+
+struct store_discovery_result {
+	int64_t certificate_id;
+	const char *domain_name;
+	const char *validation_domain;	/* where the admin@ were formed */
+	char *const *emails;		/* every address, NULL-terminated */
+	const struct store_validation_mail *mails;
+	size_t n_mails;
+	const char *sender;		/* [mail] from */
+	int64_t token_lifetime_ms;
+};
+
+/*
+ * Records found contacts, their token hashes and outbox rows in one
+ * transaction. -ESTALE (nothing written) when the lease was lost or the
+ * request is no longer pending.
+ */
+int store_discovery_done(PGconn *conn, const char *owner,
+    const struct store_discovery_result *d, char **reterr_msg) _wur_;
+/* Nobody to ask: the name and the request end FAILED NO_AVAILABLE_CONTACTS. */
+int store_discovery_no_contacts(PGconn *conn, const char *owner, int64_t id,
+    const char *name, const char *detail, char **reterr_msg) _wur_;
+/* A temporary failure: try again after delay_ms. */
+int store_discovery_retry(PGconn *conn, const char *owner, int64_t id,
+    const char *name, int64_t delay_ms, const char *why,
+    char **reterr_msg) _wur_;
+
+enum store_token_state {
+	STORE_TOKEN_VALID,		/* may approve */
+	STORE_TOKEN_UNKNOWN,		/* no such token (or deleted) */
+	STORE_TOKEN_USED,		/* approved with already */
+	STORE_TOKEN_EXPIRED,
+	STORE_TOKEN_APPROVED,		/* the name was approved another way */
+	STORE_TOKEN_CLOSED,		/* the request is no longer pending */
+};
+
+struct store_token_info {
+	enum store_token_state state;
+	int64_t certificate_id;
+	char *arn;
+	char *requested_domain;
+	char *domain_name;
+	char *validation_domain;
+	bool issue;			/* approve: the intent was written */
+};
+
+void store_token_info_clear(struct store_token_info *t);
+/* Reads what a token would approve; changes nothing. */
+int store_token_lookup(PGconn *conn, const char *hash_hex,
+    struct store_token_info *t, char **reterr_msg) _wur_;
+/*
+ * Approves the token's name if the token is VALID (t->state says): the
+ * token is used (by client), the name SUCCESS and, when no name is left
+ * pending, an issuance intent (version 1, serial as given) is written and
+ * t->issue set. Runs in the caller's transaction if one is open.
+ */
+int store_token_approve(PGconn *conn, const char *hash_hex,
+    const char *client, const char *serial, struct store_token_info *t,
+    char **reterr_msg) _wur_;
+
+/* ---- the mail queue (store/outbox.c) ------------------------------------- */
+
+struct store_outbox_item {
+	int64_t id;
+	char *message_id;
+	char *kind;			/* VALIDATION, ... */
+	char *sender;
+	char *recipient;
+	char *body;			/* NULL for VALIDATION: rendered */
+	char *domain_name;		/* VALIDATION: the name ... */
+	char *validation_domain;
+	char *nonce_hex;		/* ... and its token's nonce */
+	int64_t created_at;		/* the Date header: fixed */
+	int attempts;			/* this one included */
+	char *arn;			/* NULL when the certificate is gone */
+	char *requested_domain;
+	char *certificate_status;
+};
+
+int store_outbox_claim(PGconn *conn, const char *owner, int64_t lease_ms,
+    int max, struct store_outbox_item **out, size_t *n_out,
+    char **reterr_msg) _wur_;
+void store_outbox_items_free(struct store_outbox_item *items, size_t n);
+/* *changed is false when the row was already SENT (a second sender). */
+int store_outbox_sent(PGconn *conn, int64_t id, bool *changed,
+    char **reterr_msg) _wur_;
+int store_outbox_retry(PGconn *conn, int64_t id, int64_t delay_ms,
+    const char *why, char **reterr_msg) _wur_;
+/*
+ * Gives a row up. When it was the last hope of a name (every validation
+ * email of it failed), the request ends FAILED with OTHER and *failed_arn
+ * names it.
+ */
+int store_outbox_fail(PGconn *conn, int64_t id, const char *why,
+    char **failed_arn, char **reterr_msg) _wur_;
 
 #endif

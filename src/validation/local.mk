@@ -13,3 +13,8 @@ src_validation_libvalidation_a_SOURCES += \
 src_validation_libvalidation_a_CFLAGS += $(CARES_CFLAGS) $(CURL_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 VALIDATION_LIBS += $(CARES_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS)
+# approval tokens: derivation, rendering, hashing (OpenSSL)
+src_validation_libvalidation_a_SOURCES += \
+	src/validation/token.c src/validation/token.h
+src_validation_libvalidation_a_CFLAGS += $(OPENSSL_CFLAGS)
+VALIDATION_LIBS += $(OPENSSL_LIBS)

@@ -25,3 +25,7 @@ tests_bench_bench_issue_SOURCES = tests/bench/bench_issue.c \
 tests_bench_bench_issue_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_issue_LDADD = $(PKI_LIBS) $(COMMON_LIBS) $(OPENSSL_LIBS)
 EXTRA_DIST += tests/bench/bench_scrape
+EXTRA_DIST += tests/bench/run-mail-bench
+# bench_issuance: certificates issued per second by certfleetd, end to end,
+# against raw OpenSSL (bench_issue) measured in the same run
+EXTRA_DIST += tests/bench/bench_issuance

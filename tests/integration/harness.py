@@ -264,6 +264,8 @@ class Daemon:
             # Off unless a test asks: daemons run side by side here and
             # the default port (127.0.0.1:9469) is one for the whole host.
             "metrics": {"listen": ""},
+            # Likewise the approval page (127.0.0.1:9470 by default).
+            "public": {"listen": ""},
         }
         for sec, kv in self.extra.items():
             s.setdefault(sec, {}).update(kv)

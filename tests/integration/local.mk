@@ -18,3 +18,5 @@ EXTRA_DIST += \
 	tests/integration/test_tags.py \
 	.ci/run
 EXTRA_DIST += tests/integration/test_metrics.py
+EXTRA_DIST += tests/integration/test_request_flow.py
+EXTRA_DIST += tests/integration/test_issuance.py

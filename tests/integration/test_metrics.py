@@ -1,7 +1,11 @@
 """The metrics listener: a real Prometheus scrapes certfleetd and answers a
-PromQL query for the certificates expiring within 30 days; promtool finds
-nothing to lint in a live scrape; OpenMetrics when asked for; the example
-alerting rules load; /healthz, and /readyz following a PostgreSQL outage;
+PromQL query for the certificates expiring within 30 days, and ingests the
+gzip'd exposition whole (seen through a recording proxy); promtool finds
+nothing to lint in a live scrape; OpenMetrics when asked for; gzip when
+asked for, one gzip member holding the same text as the plain reply; the
+plain reply of a large inventory sent in chunks, and clients that leave
+mid-reply; the example alerting rules load; /healthz, and /readyz
+following a PostgreSQL outage, with the certificate figures still served;
 control API calls counted.
 
 Uses a cluster of its own, because it stops PostgreSQL."""
@@ -12,10 +16,12 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 
 import certs
 import harness
@@ -43,10 +49,85 @@ def http_get(url, headers=None, timeout=10):
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
-class Prometheus:
-    """A real Prometheus server scraping certfleetd every second."""
+def gunzip_member(body):
+    """The text of a gzip body that must be exactly one gzip member."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    text = d.decompress(body) + d.flush()
+    check(d.eof, "gzip member complete")
+    eq(d.unused_data, b"", "bytes after the gzip member")
+    return text.decode()
 
-    def __init__(self, workdir, target):
+
+def cert_lines(text):
+    """The certificate samples of an exposition, sorted."""
+    return sorted(line for line in text.splitlines()
+                  if line.startswith("certfleet_certificate") and
+                  not line.startswith("certfleet_certificate_cache"))
+
+
+class RecordingProxy:
+    """A TCP relay in front of certfleetd's listener that notes whether the
+    requests asked for gzip and the replies came gzip'd, to see what a
+    real Prometheus gets."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.asked_gzip = self.got_gzip = 0
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+        harness._live.append(self)
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                c.close()
+                continue
+            threading.Thread(target=self._pump, args=(c, u, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, False),
+                             daemon=True).start()
+
+    def _pump(self, src, dst, request):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                low = data.lower()
+                if request and b"accept-encoding: gzip" in low:
+                    self.asked_gzip += 1
+                if not request and b"content-encoding: gzip" in low:
+                    self.got_gzip += 1
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cleanup(self):
+        self.closing = True
+        self.sock.close()
+
+
+class Prometheus:
+    """A real Prometheus server scraping certfleetd every second: job
+    certfleet directly, job certfleet_proxied through the proxy given."""
+
+    def __init__(self, workdir, target, proxied=None):
         self.dir = os.path.join(workdir, "prometheus")
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -59,6 +140,10 @@ class Prometheus:
                     "scrape_configs:\n  - job_name: certfleet\n"
                     "    static_configs:\n      - targets: ['%s']\n"
                     % (RULES, target))
+            if proxied:
+                f.write("  - job_name: certfleet_proxied\n"
+                        "    static_configs:\n      - targets: ['%s']\n"
+                        % proxied)
         self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
         self.proc = subprocess.Popen(
             ["prometheus", "--config.file=" + cfg,
@@ -118,11 +203,17 @@ def teardown_module(ctx):
     ctx.m.cluster.cleanup()
 
 
-def scrape(ctx, accept=None):
-    st, hdrs, body = http_get(ctx.m.base + "/metrics",
-                              {"Accept": accept} if accept else None)
+def scrape(ctx, accept=None, gz=False):
+    headers = {}
+    if accept:
+        headers["Accept"] = accept
+    if gz:
+        headers["Accept-Encoding"] = "gzip"
+    st, hdrs, body = http_get(ctx.m.base + "/metrics", headers)
     eq(st, 200, "GET /metrics")
-    return hdrs, body.decode()
+    eq(hdrs.get("content-encoding"), "gzip" if gz else None,
+       "Content-Encoding")
+    return hdrs, gunzip_member(body) if gz else body.decode()
 
 
 def samples(text, name):
@@ -198,6 +289,42 @@ def test_openmetrics_when_asked(ctx):
     check("# EOF" not in text, "no # EOF in the text format")
 
 
+def test_gzip_when_asked_one_member_same_text(ctx):
+    wait_for_certificates(ctx)
+    for accept, eof in ((None, False),
+                        ("application/openmetrics-text;version=1.0.0", True)):
+        hdrs, plain = scrape(ctx, accept)
+        check(hdrs.get("transfer-encoding") == "chunked",
+              "plain reply chunked: %s" % hdrs)
+        hdrs, text = scrape(ctx, accept, gz=True)
+        eq(hdrs.get("vary"), "Accept-Encoding", "Vary")
+        eq(cert_lines(text), cert_lines(plain), "certificate samples, "
+           "gzip'd and plain")
+        check(len(cert_lines(text)) >= 3 * 4, "certificate samples")
+        # The same families in the same order, live values aside.
+        eq([ln for ln in text.splitlines() if ln.startswith("# TYPE")],
+           [ln for ln in plain.splitlines() if ln.startswith("# TYPE")],
+           "families")
+        eq(text.endswith("# EOF\n"), eof, "# EOF last")
+        eq(text.count("# EOF"), 1 if eof else 0, "one # EOF")
+    r = harness.run_cmd(["promtool", "check", "metrics"], input=text.encode())
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    eq((r.returncode, out.strip()), (0, ""), "promtool on the gzip'd text")
+    # curl decodes it too, and refuses nothing.
+    for args in (["--compressed"], []):
+        r = harness.run_cmd(["curl", "-sSf"] + args +
+                            [ctx.m.base + "/metrics"])
+        eq(r.returncode, 0, "curl %s: %s" % (args, r.stderr))
+        eq(cert_lines(r.stdout.decode()), cert_lines(plain),
+           "curl %s" % args)
+    # A HEAD says what a GET would send, without a body.
+    req = urllib.request.Request(ctx.m.base + "/metrics", method="HEAD",
+                                 headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        eq((r.status, r.headers.get("Content-Encoding"), r.read()),
+           (200, "gzip", b""), "HEAD /metrics")
+
+
 def test_alerting_rules_pass_promtool(ctx):
     r = harness.run_cmd(["promtool", "check", "rules", RULES])
     eq(r.returncode, 0, "promtool check rules: %s" % (r.stdout + r.stderr))
@@ -205,7 +332,9 @@ def test_alerting_rules_pass_promtool(ctx):
 
 def test_prometheus_finds_certificates_expiring_within_30_days(ctx):
     wait_for_certificates(ctx)
-    prom = ctx.m.prom = Prometheus(ctx.m.d.dir, ctx.m.base[len("http://"):])
+    proxy = RecordingProxy(int(ctx.m.base.rpartition(":")[2]))
+    prom = ctx.m.prom = Prometheus(ctx.m.d.dir, ctx.m.base[len("http://"):],
+                                   "127.0.0.1:%d" % proxy.port)
     expr = "(certfleet_certificate_not_after_timestamp_seconds - time()) " \
         "< 30*86400"
 
@@ -216,6 +345,23 @@ def test_prometheus_finds_certificates_expiring_within_30_days(ctx):
     got = sorted(r["metric"]["certificate_arn"] for r in res)
     eq(got, sorted([ctx.m.arns[10], ctx.m.arns[20]]), "expiring ARNs")
     eq(prom.query('up{job="certfleet"}')[0]["value"][1], "1", "scrape up")
+    # Prometheus asked for gzip, got it, and ingested all of it: every
+    # certificate sample, and the OpenMetrics # EOF it requires at the end
+    # (without it the scrape fails and up is 0).
+    wait_for(lambda: proxy.got_gzip >= 2 and prom.query(
+        'up{job="certfleet_proxied"}'), 30, interval=0.5,
+        what="scrapes through the proxy")
+    check(proxy.asked_gzip >= 2, "Prometheus asks for gzip")
+    eq(prom.query('up{job="certfleet_proxied"}')[0]["value"][1], "1",
+       "proxied scrape up")
+    eq(len(prom.query('certfleet_certificate_in_use{job='
+                      '"certfleet_proxied"}')), 3, "certificates ingested")
+    _, om = scrape(ctx, "application/openmetrics-text;version=1.0.0")
+    want = len([ln for ln in om.splitlines() if ln and ln[0] != "#"])
+    got = int(prom.query('scrape_samples_scraped{job="certfleet_proxied"}')
+              [0]["value"][1])
+    check(abs(got - want) <= 20, "samples scraped %d, in a scrape %d"
+          % (got, want))
     # The example rules load and evaluate.
     st, _, body = http_get(prom.url + "/api/v1/rules")
     groups = json.loads(body)["data"]["groups"]
@@ -266,6 +412,8 @@ def test_readyz_follows_the_database(ctx):
     _, text = scrape(ctx)
     eq(len(samples(text, "certfleet_certificate_not_after_timestamp_seconds")),
        3, "certificate figures during the outage")
+    _, gz = scrape(ctx, gz=True)
+    eq(cert_lines(gz), cert_lines(text), "gzip'd during the outage")
     eq(samples(text, "certfleet_database_up")[""], 0.0, "database_up")
     ctx.m.cluster.start()
     wait_for(lambda: http_get(base + "/readyz")[0] == 200, 30,
@@ -273,3 +421,63 @@ def test_readyz_follows_the_database(ctx):
     _, text = scrape(ctx)
     check(samples(text, "certfleet_database_reconnects_total")[""] >= 1,
           "reconnect counted")
+
+
+BULK = 20000
+BULK_SQL = """
+INSERT INTO certificates (arn, type, status, domain_name, names,
+    key_algorithm, not_before, not_after, imported_at, renewal_eligibility,
+    next_due_at, renewal_status)
+SELECT 'arn:aws:acm:us-east-1:123456789012:certificate/' || gen_random_uuid(),
+    'IMPORTED', 'ISSUED', 'bulk-' || g || '.metrics.example.com',
+    ARRAY['bulk-' || g || '.metrics.example.com'], 'RSA_2048',
+    now() - interval '1 day', now() + interval '90 days', now(),
+    'INELIGIBLE', now() + interval '60 days', 'SUCCESS'
+FROM generate_series(1, %d) AS g
+"""
+
+
+def leave_mid_reply(base, headers):
+    """Asks for /metrics, reads a little of the reply, and hangs up."""
+    host, _, port = base[len("http://"):].rpartition(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(("GET /metrics HTTP/1.1\r\nHost: x\r\n%s\r\n"
+               % "".join("%s: %s\r\n" % kv for kv in headers.items()))
+              .encode())
+    check(len(s.recv(4096)) > 0, "a reply started")
+    s.close()
+
+
+def test_large_inventory_in_chunks_and_clients_leaving(ctx):
+    """20,000 rows straight into the database (not through the API: only
+    the metrics read them): megabytes of plain text, sent a chunk at a
+    time, the same as the gzip'd reply; clients that hang up mid-reply
+    leave the daemon serving (and, in the sanitizer build, leaking
+    nothing)."""
+    db = ctx.m.d.dbname
+    ctx.m.cluster.psql(BULK_SQL % BULK, db)
+    try:
+        def grown():
+            _, text = scrape(ctx)
+            n = samples(text, "certfleet_certificate_in_use")
+            return len(n) == BULK + 3 and text
+        plain = wait_for(grown, 60, interval=0.5, what="%d certificates" %
+                         (BULK + 3))
+        check(len(plain) > 8 * 2**20, "plain reply of %d bytes" % len(plain))
+        st, hdrs, body = http_get(ctx.m.base + "/metrics",
+                                  {"Accept-Encoding": "gzip"}, timeout=60)
+        eq(hdrs.get("content-encoding"), "gzip", "Content-Encoding")
+        check(len(body) * 5 < len(plain), "gzip'd reply of %d bytes"
+              % len(body))
+        eq(cert_lines(gunzip_member(body)), cert_lines(plain),
+           "certificate samples, gzip'd and plain")
+        for _ in range(3):
+            leave_mid_reply(ctx.m.base, {})
+            leave_mid_reply(ctx.m.base, {"Accept-Encoding": "gzip"})
+        eq(http_get(ctx.m.base + "/healthz")[0], 200, "/healthz after")
+        _, text = scrape(ctx)
+        eq(len(samples(text, "certfleet_certificate_in_use")), BULK + 3,
+           "a whole scrape after")
+    finally:
+        ctx.m.cluster.psql("DELETE FROM certificates WHERE domain_name "
+                           "LIKE 'bulk-%'", db)

@@ -114,11 +114,26 @@ malformed_arn_is_invalid_arn_exception(void **state)
 	struct fixture *f = *state;
 	struct input in;
 
-	load(f, "{\"CertificateArn\": \"not-an-arn\"}");
+	load(f, "{\"CertificateArn\": \"this-is-not-an-arn-at-all\"}");
 	input_init(&in, &f->call);
 	assert_null(input_arn(&in, "CertificateArn"));
 	assert_int_equal(input_finish(&in), -1);
 	assert_string_equal(f->call.error_type, "InvalidArnException");
+}
+
+static void
+arn_outside_model_length_is_validation_exception(void **state)
+{
+	struct fixture *f = *state;
+	struct input in;
+
+	load(f, "{\"CertificateArn\": \"short\"}");
+	input_init(&in, &f->call);
+	assert_null(input_arn(&in, "CertificateArn"));
+	assert_int_equal(input_finish(&in), -1);
+	assert_string_equal(f->call.error_type, "ValidationException");
+	assert_non_null(strstr(f->call.error_message,
+	    "Member must have length greater than or equal to 20"));
 }
 
 static void
@@ -215,6 +230,9 @@ main(void)
 		    integer_range_errors_accumulate, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    malformed_arn_is_invalid_arn_exception, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    arn_outside_model_length_is_validation_exception, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(well_formed_arn_passes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
