@@ -307,7 +307,10 @@ def test_gzip_when_asked_one_member_same_text(ctx):
            "families")
         eq(text.endswith("# EOF\n"), eof, "# EOF last")
         eq(text.count("# EOF"), 1 if eof else 0, "one # EOF")
-    r = harness.run_cmd(["promtool", "check", "metrics"], input=text.encode())
+        if not eof:
+            text_format = text
+    r = harness.run_cmd(["promtool", "check", "metrics"],
+                        input=text_format.encode())
     out = (r.stdout + r.stderr).decode(errors="replace")
     eq((r.returncode, out.strip()), (0, ""), "promtool on the gzip'd text")
     # curl decodes it too, and refuses nothing.
@@ -335,8 +338,8 @@ def test_prometheus_finds_certificates_expiring_within_30_days(ctx):
     proxy = RecordingProxy(int(ctx.m.base.rpartition(":")[2]))
     prom = ctx.m.prom = Prometheus(ctx.m.d.dir, ctx.m.base[len("http://"):],
                                    "127.0.0.1:%d" % proxy.port)
-    expr = "(certfleet_certificate_not_after_timestamp_seconds - time()) " \
-        "< 30*86400"
+    expr = "(certfleet_certificate_not_after_timestamp_seconds" \
+        "{job=\"certfleet\"} - time()) < 30*86400"
 
     def expiring():
         res = prom.query(expr)
