@@ -174,7 +174,9 @@ worker_ensure_conn(struct db_worker *w)
 		w->conn = NULL;
 		w->next_attempt_ms = 0;	/* it was up: try again at once */
 	}
-	if (now_ms() < w->next_attempt_ms)
+	/* Backoff spares a database that is away; once another thread got
+	 * through, it is back, and this one need not wait out its own. */
+	if (now_ms() < w->next_attempt_ms && !atomic_load(&w->pool->up))
 		return false;
 	return worker_connect(w);
 }

@@ -391,7 +391,7 @@ def test_api_requests_are_counted(ctx):
     before, hist_before = counts()
     for _ in range(3):
         ctx.m.c.ok("ListCertificates", {})
-    ctx.m.c.expect_error("DescribeCertificate", {"CertificateArn": "nope"},
+    ctx.m.c.expect_error("DescribeCertificate", {"CertificateArn": "not-an-arn-but-long-enough"},
                          "InvalidArnException")
     after, hist_after = counts()
     eq(after.get(ok, 0) - before.get(ok, 0), 3, "ListCertificates successes")
