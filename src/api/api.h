@@ -17,6 +17,7 @@
 
 typedef struct pg_conn PGconn;
 struct model_rules;
+struct audit_user_cache;
 struct names_policy;
 
 /*
@@ -27,6 +28,8 @@ struct names_policy;
 #define API_KICK_DISCOVERY 0x1u	/* names need their contacts found */
 #define API_KICK_OUTBOX 0x2u	/* mail was queued */
 #define API_KICK_ISSUER 0x4u	/* an issuance intent was written */
+#define API_KICK_DEPLOY 0x8u	/* a binding was created: deploy it */
+#define API_KICK_RENEWAL 0x10u	/* a renewal came due (RenewCertificate) */
 typedef void (*api_kick_fn)(unsigned kicks, void *arg);
 
 /* Settings fixed at start, shared read-only with the database threads. */
@@ -38,6 +41,7 @@ struct api_env {
 	const struct model_rules *rules;
 	const char *host_name;		/* recorded with audit events */
 	bool audit_reads;		/* record read-only calls too */
+	struct audit_user_cache *users;	/* caller names for audit records */
 	/* Domain name rules for RequestCertificate: immutable once loaded. */
 	const struct names_policy *names;
 	api_kick_fn kick;		/* loop thread; NULL: none */

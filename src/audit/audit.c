@@ -4,9 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -30,16 +33,93 @@ audit_scrub_request(const json_t *input)
 	return copy;
 }
 
+/*
+ * User names by uid, remembered for a minute: a name service lookup per
+ * call (a read of /etc/passwd, or worse, a directory server) would cost
+ * more than the call itself. Shared by the database threads.
+ */
+#define USER_CACHE_SIZE 16
+#define USER_CACHE_TTL 60
+
+struct user_cache_entry {
+	uid_t uid;
+	time_t at;		/* 0: empty slot */
+	char name[64];
+};
+
+struct audit_user_cache {
+	pthread_mutex_t lock;
+	struct user_cache_entry slots[USER_CACHE_SIZE];
+};
+
+struct audit_user_cache *
+audit_user_cache_new(void)
+{
+	struct audit_user_cache *c = xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void
+audit_user_cache_free(struct audit_user_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static bool
+user_cache_get(struct audit_user_cache *c, uid_t uid, time_t now, char *buf,
+    size_t len)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < USER_CACHE_SIZE && !hit; i++)
+		if (c->slots[i].at != 0 && c->slots[i].uid == uid &&
+		    now - c->slots[i].at < USER_CACHE_TTL) {
+			snprintf(buf, len, "%s", c->slots[i].name);
+			hit = true;
+		}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+/* Replaces the entry for uid, or else the oldest. */
 static void
-caller_user(uid_t uid, char *buf, size_t len)
+user_cache_put(struct audit_user_cache *c, uid_t uid, time_t now,
+    const char *name)
+{
+	size_t slot = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 1; i < USER_CACHE_SIZE; i++)
+		if (c->slots[i].uid == uid || c->slots[i].at < c->slots[slot].at)
+			slot = i;
+	c->slots[slot].uid = uid;
+	c->slots[slot].at = now;
+	snprintf(c->slots[slot].name, sizeof(c->slots[slot].name), "%.63s",
+	    name);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void
+caller_user(struct audit_user_cache *c, uid_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[2048];
+	time_t now = time(NULL);
 
+	if (c != NULL && user_cache_get(c, uid, now, buf, len))
+		return;
 	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
 		snprintf(buf, len, "%s", pw.pw_name);
 	else
 		snprintf(buf, len, "%u", (unsigned)uid);
+	if (c != NULL)
+		user_cache_put(c, uid, now, buf);
 }
 
 /* The process name from /proc; empty if the caller already left. */
@@ -104,7 +184,7 @@ audit_record_call(PGconn *conn, const struct api_call *call, bool in_change,
 	if (call->error_type == NULL && call->output != NULL &&
 	    json_object_get(call->output, "CertificateArn") != NULL)
 		response = dump(call->output);
-	caller_user(call->uid, user, sizeof(user));
+	caller_user(call->env->users, call->uid, user, sizeof(user));
 	caller_process(call->pid, process, sizeof(process));
 	uuid_v4(id);
 	e = (struct store_audit_event){

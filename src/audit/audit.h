@@ -17,6 +17,12 @@
 
 typedef struct pg_conn PGconn;
 struct api_call;
+struct audit_user_cache;
+
+/* User names by uid for the audit records, shared by the database threads
+ * (thread-safe), entries kept for a minute. */
+struct audit_user_cache *audit_user_cache_new(void);
+void audit_user_cache_free(struct audit_user_cache *c);
 
 /* A copy of a request object without the members that carry secrets or
  * certificate bodies. */

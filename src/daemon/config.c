@@ -186,7 +186,7 @@ static const struct config_key config_table[] = {
 
 	K_STR("database", dsn, "", RESTART,
 	    "libpq connection string; empty: the embedded PostgreSQL in <state_directory>/pg, port 5433."),
-	K_INT("database", pool_size, "4", 1, 64, RESTART,
+	K_INT("database", pool_size, "8", 1, 64, RESTART,
 	    "Connections kept open to the database."),
 	K_DUR("database", "connect_timeout", connect_timeout_ms, "5s", 1,
 	    MS(3600), RESTART, "Give up on a database connection attempt after this long."),
@@ -320,6 +320,44 @@ static const struct config_key config_table[] = {
 	K_DUR("ca", "lease_duration", ca_lease_duration_ms, "2m", MS(1),
 	    MS(3600), RELOAD,
 	    "How long a daemon holds an issuance it claimed before another may redo it (after a crash)."),
+
+	/* [renewal] the scheduler (renewal/scheduler.c) */
+	K_DUR("renewal", "scan_interval", renewal_scan_interval_ms, "2m",
+	    MS(1) / 10, DAY, RELOAD,
+	    "How often each daemon looks for certificates due for renewal (and expiry events)."),
+	K_DUR("renewal", "renew_before", renewal_renew_before_ms, "60d",
+	    MS(1), DAY * 3650, RELOAD,
+	    "Renew this long before NotAfter, but never more than a third of the certificate's lifetime."),
+	K_DUR("renewal", "lease_duration", renewal_lease_duration_ms, "5m",
+	    MS(1), DAY, RELOAD,
+	    "How long a daemon holds a renewal it claimed before another may take it over (after a crash)."),
+	K_DUR("renewal", "backoff_min", renewal_backoff_min_ms, "1m", MS(1) / 10,
+	    DAY, RELOAD, "First wait after a failed renewal attempt; doubles with each failure, with jitter."),
+	K_DUR("renewal", "backoff_max", renewal_backoff_max_ms, "6h", MS(1),
+	    DAY * 7, RELOAD, "Longest wait between renewal attempts of one certificate."),
+	K_DUR("renewal", "verify_timeout", renewal_verify_timeout_ms, "10m",
+	    MS(1), DAY, RELOAD,
+	    "How long a renewal waits for every endpoint to serve the new certificate before it backs off and retries."),
+	{ "renewal", "managed_networks", CF_STRING, "", 0, 0, RESTART,
+	    F(renewal_managed_networks), "IPv4 and IPv6 networks (CIDR, comma-separated) every name of a certificate must resolve into for automatic renewal; empty: none, so every renewal falls back to email.", NULL, NULL },
+	K_DUR("renewal", "probe_timeout", renewal_probe_timeout_ms, "10s",
+	    MS(1) / 10, MS(600), RESTART,
+	    "Time for the connection and TLS handshake of one probe of one endpoint address."),
+	{ "renewal", "dns_max_in_flight", CF_INT, "100", 1, 100000, RESTART,
+	    F(renewal_dns_max_in_flight), "Most names the DNS check resolves at once.", NULL, NULL },
+	{ "renewal", "probe_max_in_flight", CF_INT, "64", 1, 100000, RESTART,
+	    F(renewal_probe_max_in_flight), "Most TLS handshakes of probes at once.", NULL, NULL },
+	{ "renewal", "probe_max_per_host", CF_INT, "4", 1, 1000, RESTART,
+	    F(renewal_probe_max_per_host), "Most TLS handshakes of probes at once to one endpoint address.", NULL, NULL },
+	{ "renewal", "max_in_flight", CF_INT, "32", 1, 100000, RELOAD,
+	    F(renewal_max_in_flight), "Most renewals one daemon works on at once (more due ones wait for the next tick).", NULL, NULL },
+
+	/* [notifications] the operator's address */
+	K_STR("notifications", email, "", RELOAD,
+	    "The operator's address for failed renewals and expiry events; empty: journal only."),
+	K_DUR("notifications", "expiry_event_interval",
+	    notify_expiry_interval_ms, "1d", MS(1), DAY * 30, RELOAD,
+	    "Expiry events repeat at most once per this interval and certificate."),
 };
 
 static void *

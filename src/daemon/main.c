@@ -21,6 +21,7 @@
 
 #include "api/control.h"
 #include "api/router.h"
+#include "audit/audit.h"
 #include "audit/retention.h"
 #include "common/json_wipe.h"
 #include "common/log.h"
@@ -33,6 +34,8 @@
 #include "loop/workq.h"
 #include "metrics/metrics.h"
 #include "pki/ca.h"
+#include "renewal/deploy.h"
+#include "renewal/scheduler.h"
 #include "store/store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certfleet/certfleetd.conf"
@@ -221,6 +224,7 @@ build_context(struct daemon_ctx *ctx)
 		.rules = ctx->rules,
 		.host_name = ctx->cfg->host_name,
 		.audit_reads = ctx->cfg->record_reads,
+		.users = audit_user_cache_new(),
 	};
 	ctx->pool = dbpool_new(ctx->base, &db);
 	ctx->workq = workq_new(ctx->base, ctx->cfg->ca_worker_threads);
@@ -245,20 +249,29 @@ teardown(struct daemon_ctx *ctx)
 {
 	/* Signing first: what it finishes is committed by the pool below. */
 	issuer_stop(ctx->issuer);
+	/* No new renewals; leases held are given back through the pool
+	 * below. Before request_flow_stop(): its checks use ctx->dns. */
+	scheduler_stop(ctx->scheduler);
 	/* No new mail, lookups or approvals; what is in flight queues its
 	 * outcome to the pool, which answers it below. */
 	request_flow_stop(ctx);
+	/* Reload commands killed; writes and records in flight are answered
+	 * by the work queue and the pool below, after which it is freed. */
+	deployer_stop(ctx->deployer);
 	workq_free(ctx->workq);
 	/* The pool next: it answers the work still queued, so no reply is
 	 * owed by the time the control server closes its connections. */
 	dbpool_free(ctx->pool);
 	request_flow_free(ctx);
+	deployer_free(ctx->deployer);
+	scheduler_free(ctx->scheduler);
 	issuer_free(ctx->issuer);
 	ca_free(ctx->ca);
 	control_server_free(ctx->control);
 	router_free(ctx->router);
 	metrics_free(ctx->metrics);
 	audit_retention_free(ctx->retention);
+	audit_user_cache_free(ctx->env.users);
 	model_rules_free(ctx->rules);
 	if (ctx->sig_term) event_free(ctx->sig_term);
 	if (ctx->sig_int) event_free(ctx->sig_int);

@@ -271,19 +271,11 @@ static int
 lock_cert(PGconn *conn, const char *arn, struct locked_cert *out,
     char **reterr_msg)
 {
-	_cleanup_params_ struct store_params p = { 0 };
 	_cleanup_pgresult_ PGresult *res = NULL;
 	int r;
 
-	sp_text(&p, arn);
-	r = store_exec(conn, "cert_lock", &p, &res, reterr_msg);
-	if (r < 0)
+	if ((r = store_exec_arn(conn, "cert_lock", arn, &res, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	out->id = res_i64(res, 0, 0);
 	out->imported = strcmp(PQgetvalue(res, 0, 1), "IMPORTED") == 0;
 	out->version = (int)res_i64(res, 0, 2);
@@ -435,20 +427,12 @@ int
 store_cert_get(PGconn *conn, const char *arn, struct store_cert **out,
     char **reterr_msg)
 {
-	_cleanup_params_ struct store_params p = { 0 };
 	_cleanup_pgresult_ PGresult *res = NULL;
 	int r;
 
 	*out = NULL;
-	sp_text(&p, arn);
-	r = store_exec(conn, "cert_get", &p, &res, reterr_msg);
-	if (r < 0)
+	if ((r = store_exec_arn(conn, "cert_get", arn, &res, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	*out = cert_from_row(res);
 	return 0;
 }

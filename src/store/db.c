@@ -75,6 +75,27 @@ store_error_code(PGconn *conn)
 }
 
 int
+store_exec_arn(PGconn *conn, const char *stmt, const char *arn,
+    PGresult **out, char **reterr_msg)
+{
+	_cleanup_params_ struct store_params p = { 0 };
+	int r;
+
+	*out = NULL;
+	sp_text(&p, arn);
+	if ((r = store_exec(conn, stmt, &p, out, reterr_msg)) < 0)
+		return r;
+	if (PQntuples(*out) != 1) {
+		PQclear(*out);
+		*out = NULL;
+		store_set_msg(reterr_msg, "Could not find certificate %s.",
+		    arn);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int
 store_result_error(PGconn *conn, const PGresult *res, char **reterr_msg)
 {
 	const char *state = store_sqlstate(res);

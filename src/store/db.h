@@ -99,6 +99,13 @@ int store_exec_sql(PGconn *conn, const char *sql, const struct store_params *p,
     PGresult **out, char **reterr_msg) _wur_;
 /* Runs SQL text without parameters (transaction control, migrations). */
 int store_exec_simple(PGconn *conn, const char *sql, char **reterr_msg) _wur_;
+/*
+ * Runs a prepared statement whose one parameter is a certificate ARN and
+ * which returns the certificate's row: -ENOENT with ACM's message when there
+ * is none.
+ */
+int store_exec_arn(PGconn *conn, const char *stmt, const char *arn,
+    PGresult **out, char **reterr_msg) _wur_;
 
 /*
  * -ECONNRESET for a lost connection (CONNECTION_BAD, SQLSTATE class 08,

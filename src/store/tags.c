@@ -70,19 +70,11 @@ store_tags_free(struct store_tag *tags, size_t n)
 static int
 lock_cert(PGconn *conn, const char *arn, int64_t *id, char **reterr_msg)
 {
-	_cleanup_params_ struct store_params p = { 0 };
 	_cleanup_pgresult_ PGresult *res = NULL;
 	int r;
 
-	sp_text(&p, arn);
-	r = store_exec(conn, "tag_lock", &p, &res, reterr_msg);
-	if (r < 0)
+	if ((r = store_exec_arn(conn, "tag_lock", arn, &res, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	*id = res_i64(res, 0, 0);
 	return 0;
 }

@@ -81,7 +81,7 @@ test_defaults_match_documented_values(void **state)
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->shutdown_grace_ms, 10000);
 	assert_string_equal(c->dsn, "");
-	assert_int_equal(c->pool_size, 4);
+	assert_int_equal(c->pool_size, 8);
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->reconnect_max_backoff_ms, 5000);
 	assert_string_equal(c->socket_path, "/run/certfleet/control.sock");
@@ -363,7 +363,7 @@ test_reload_applies_reloadable_and_lists_the_rest(void **state)
 
 	assert_int_equal(config_load_defaults(&cur), 0);
 	next = load_text("[daemon]\nlog_level = debug\n"
-			 "[database]\npool_size = 8\nconnect_timeout = 1s\n"
+			 "[database]\npool_size = 16\nconnect_timeout = 1s\n"
 			 "[control]\nsocket = /run/x.sock\n"
 			 "max_body_size = 1MiB\n"
 			 "[identity]\nregion = eu-west-1\n"
@@ -376,7 +376,7 @@ test_reload_applies_reloadable_and_lists_the_rest(void **state)
 	assert_int_equal(cur->connect_timeout_ms, 5000);
 	assert_int_equal(cur->max_body_size, 1024 * 1024);
 	assert_int_equal(cur->tags_per_certificate, 10);
-	assert_int_equal(cur->pool_size, 4);
+	assert_int_equal(cur->pool_size, 8);
 	assert_string_equal(cur->socket_path, "/run/certfleet/control.sock");
 	assert_string_equal(cur->region, "local-1");
 	assert_false(config_equal(cur, next));
