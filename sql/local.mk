@@ -3,7 +3,8 @@
 MIGRATION_FILES = \
 	sql/001_initial.sql \
 	sql/002_audit_host.sql \
-	sql/003_issuance.sql
+	sql/003_issuance.sql \
+	sql/004_renewal.sql
 EXTRA_DIST += $(MIGRATION_FILES) sql/embed-migrations.sh
 CLEANFILES += sql/migrations.c
 

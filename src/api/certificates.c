@@ -315,7 +315,8 @@ handle_describe_certificate(struct api_call *call, PGconn *conn)
 		return -1;
 	d = certificate_detail(c);
 	if (describe_request_details(call, conn, c->arn,
-	    strcmp(c->type, "IMPORTED") == 0, d) < 0) {
+	    strcmp(c->type, "IMPORTED") == 0, d) < 0 ||
+	    describe_renewal_summary(call, conn, c->arn, d) < 0) {
 		json_decref(d);
 		store_cert_free(c);
 		return -1;

@@ -50,6 +50,17 @@ int handle_put_account_configuration(struct api_call *call, PGconn *conn);
 int handle_get_certificate_authority_certificate(struct api_call *call,
     PGconn *conn);
 
+/* bindings.c: CertFleet.CreateBinding and friends */
+int handle_create_binding(struct api_call *call, PGconn *conn);
+int handle_describe_binding(struct api_call *call, PGconn *conn);
+int handle_list_bindings(struct api_call *call, PGconn *conn);
+int handle_delete_binding(struct api_call *call, PGconn *conn);
+
+/* renewal.c: RenewCertificate; DescribeCertificate's RenewalSummary */
+int handle_renew_certificate(struct api_call *call, PGconn *conn);
+int describe_renewal_summary(struct api_call *call, PGconn *conn,
+    const char *arn, json_t *detail);
+
 /* events.c */
 int handle_lookup_events(struct api_call *call, PGconn *conn);
 

@@ -196,12 +196,82 @@ static const struct shape_member lookup_events[] = {
 	{ NULL },
 };
 
+/* Bindings (certfleet extension): a certificate deployed on a host. */
+static const struct shape_member endpoint_members[] = {
+	{ "Address", &s_string, true, NULL },
+	{ "Port", &s_integer, true, NULL },
+	{ "ServerName", &s_string, false, NULL },
+	{ NULL },
+};
+static const struct shape s_endpoint = {
+	.type = SHAPE_STRUCT, .members = endpoint_members };
+
+static const struct shape_member file_target_members[] = {
+	{ "Path", &s_string, true, NULL },
+	{ "Owner", &s_string, false, NULL },
+	{ "Group", &s_string, false, NULL },
+	{ "Mode", &s_string, false, NULL },
+	{ NULL },
+};
+static const struct shape s_file_target = {
+	.type = SHAPE_STRUCT, .members = file_target_members };
+
+static const struct shape_member files_members[] = {
+	{ "Certificate", &s_file_target, false, NULL },
+	{ "Chain", &s_file_target, false, NULL },
+	{ "FullChain", &s_file_target, false, NULL },
+	{ "PrivateKey", &s_file_target, false, NULL },
+	{ NULL },
+};
+static const struct shape s_files = {
+	.type = SHAPE_STRUCT, .members = files_members };
+
+static const struct shape_member reload_members[] = {
+	{ "SystemdUnit", &s_string, false, NULL },
+	{ "Command", &s_string_list, false, NULL },
+	{ "TimeoutSeconds", &s_integer, false, NULL },
+	{ NULL },
+};
+static const struct shape s_reload = {
+	.type = SHAPE_STRUCT, .members = reload_members };
+
+static const struct shape_member create_binding[] = {
+	{ "CertificateArn", &s_string, true, "The certificate to deploy." },
+	{ "HostName", &s_string, true,
+	    "host_name of the daemon that deploys it." },
+	{ "Endpoint", &s_endpoint, true,
+	    "Address=...,Port=...,ServerName=... that serves it." },
+	{ "Files", &s_files, true,
+	    "Certificate|Chain|FullChain|PrivateKey={Path=...,Owner=...,"
+	    "Group=...,Mode=0640}." },
+	{ "Reload", &s_reload, false,
+	    "SystemdUnit=... or Command=[...], TimeoutSeconds=..." },
+	{ NULL },
+};
+
+static const struct shape_member binding_arn_only[] = {
+	{ "BindingArn", &s_string, true, "The binding's ARN." },
+	{ NULL },
+};
+
+static const struct shape_member list_bindings[] = {
+	{ "CertificateArn", &s_string, false, "Only this certificate's." },
+	{ "HostName", &s_string, false, "Only this host's." },
+	{ "MaxItems", &s_integer, false, "Bindings per page, 1-1000." },
+	{ "NextToken", &s_string, false, "Token from a previous page." },
+	{ NULL },
+};
+
 static const struct shape_member no_members[] = {
 	{ NULL },
 };
 
 static const struct paginator list_certificates_pages = {
 	"NextToken", "NextToken", "MaxItems", "CertificateSummaryList",
+};
+
+static const struct paginator list_bindings_pages = {
+	"NextToken", "NextToken", "MaxItems", "Bindings",
 };
 
 static const struct paginator lookup_events_pages = {
@@ -211,8 +281,16 @@ static const struct paginator lookup_events_pages = {
 const struct cli_command cli_commands[] = {
 	{ PREFIX_ACM, "AddTagsToCertificate", tags_on_certificate, NULL,
 	    "Adds tags to a certificate." },
+	{ PREFIX_CERTFLEET, "CreateBinding", create_binding, NULL,
+	    "Binds a certificate to files, a reload action and an endpoint "
+	    "on a host (certfleet extension)." },
+	{ PREFIX_CERTFLEET, "DeleteBinding", binding_arn_only, NULL,
+	    "Deletes a binding; its files stay (certfleet extension)." },
 	{ PREFIX_ACM, "DeleteCertificate", arn_only, NULL,
 	    "Deletes a certificate and its private key." },
+	{ PREFIX_CERTFLEET, "DescribeBinding", binding_arn_only, NULL,
+	    "Returns a binding and its deployment state (certfleet "
+	    "extension)." },
 	{ PREFIX_ACM, "DescribeCertificate", arn_only, NULL,
 	    "Returns a certificate's metadata." },
 	{ PREFIX_ACM, "ExportCertificate", export_certificate, NULL,
@@ -226,6 +304,9 @@ const struct cli_command cli_commands[] = {
 	    "root, to trust (certfleet extension)." },
 	{ PREFIX_ACM, "ImportCertificate", import_certificate, NULL,
 	    "Imports (or reimports) a certificate and its private key." },
+	{ PREFIX_CERTFLEET, "ListBindings", list_bindings,
+	    &list_bindings_pages,
+	    "Lists bindings, by certificate or host (certfleet extension)." },
 	{ PREFIX_ACM, "ListCertificates", list_certificates,
 	    &list_certificates_pages,
 	    "Lists certificate ARNs and domain names." },
@@ -250,7 +331,7 @@ const struct cli_command cli_commands[] = {
 };
 
 const char *const cli_timestamp_members[] = {
-	"CreatedAt", "EventTime", "ImportedAt", "IssuedAt", "NotAfter", "NotBefore",
+	"CreatedAt", "DeployedAt", "EventTime", "ImportedAt", "IssuedAt", "NotAfter", "NotBefore",
 	"RevokedAt", "UpdatedAt", NULL,
 };
 

@@ -102,6 +102,24 @@ struct config {
 	char *ca_intermediate_key;
 	int ca_worker_threads;		    /* 0 = one per core */
 	int64_t ca_lease_duration_ms;	    /* 2m */
+
+	/* [renewal] the scheduler */
+	int64_t renewal_scan_interval_ms;	/* 2m */
+	int64_t renewal_renew_before_ms;	/* 60d, capped at lifetime/3 */
+	int64_t renewal_lease_duration_ms;	/* 5m */
+	int64_t renewal_backoff_min_ms;		/* 1m */
+	int64_t renewal_backoff_max_ms;		/* 6h */
+	int64_t renewal_verify_timeout_ms;	/* 10m */
+	int renewal_max_in_flight;		/* 32 */
+	char *renewal_managed_networks;		/* "" = none */
+	int64_t renewal_probe_timeout_ms;	/* 10s */
+	int renewal_dns_max_in_flight;		/* 100 */
+	int renewal_probe_max_in_flight;	/* 64 */
+	int renewal_probe_max_per_host;		/* 4 */
+
+	/* [notifications] */
+	char *email;			/* "" = journal only */
+	int64_t notify_expiry_interval_ms;	/* 1d */
 };
 
 /*

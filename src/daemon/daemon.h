@@ -28,6 +28,8 @@ struct issuer;
 struct ares_loop;
 struct curl_loop;
 struct request_flow;
+struct deployer;
+struct scheduler;
 
 struct daemon_ctx {
 	const char *config_path;
@@ -49,6 +51,10 @@ struct daemon_ctx {
 	struct curl_loop *http;		/* curl multi: SMTP, RDAP */
 	struct request_flow *flow;	/* contact discovery, mail queue,
 					   approval page, validation timeout */
+	struct deployer *deployer;	/* writes this host's bindings' files;
+					   started once ready */
+	struct scheduler *scheduler;	/* renewals and expiry events;
+					   started once ready */
 	struct api_env env;		/* shared read-only with db threads */
 	unsigned char master_key[MASTER_KEY_LEN];
 

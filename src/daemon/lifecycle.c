@@ -26,6 +26,8 @@
 #include "loop/dbpool.h"
 #include "metrics/metrics.h"
 #include "pki/ca.h"
+#include "renewal/deploy.h"
+#include "renewal/scheduler.h"
 #include "store/store.h"
 
 #define MIGRATE_BACKOFF_MIN_MS 500
@@ -88,6 +90,10 @@ become_ready(struct daemon_ctx *ctx, int applied)
 	metrics_start(ctx->metrics);
 	ctx->issuer = issuer_new(ctx);
 	request_flow_start(ctx);
+	ctx->deployer = deployer_new(ctx);
+	deployer_start(ctx->deployer);
+	ctx->scheduler = scheduler_new(ctx);
+	scheduler_start(ctx->scheduler);
 	log_notice("ready: schema at version %d (%d migration%s applied), "
 	    "serving on %s", store_schema_version(), applied,
 	    applied == 1 ? "" : "s", ctx->cfg->socket_path);

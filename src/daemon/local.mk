@@ -35,7 +35,7 @@ src_loop_libloop_a_SOURCES = \
 LOOP_LIBS = src/loop/libloop.a
 
 DAEMON_LIBS = src/daemon/libdaemon.a $(VALIDATION_LIBS) $(MAIL_LIBS) \
-	$(LOOP_LIBS) $(STORE_LIBS) $(PKI_LIBS) \
+	$(RENEWAL_LIBS) $(LOOP_LIBS) $(STORE_LIBS) $(PKI_LIBS) \
 	$(CONFIG_LIBS) $(COMMON_LIBS) $(LIBEVENT_LIBS) $(HTTP_PARSER_LIBS) \
 	$(LIBPQ_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
 	$(CARES_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) -lm
@@ -59,3 +59,6 @@ src_daemon_libdaemon_a_SOURCES += \
 	src/validation/reaper.c src/validation/reaper.h \
 	src/mail/outbox.c src/mail/outbox.h \
 	src/daemon/validation_setup.c
+# issue 4, bindings: CertFleet.CreateBinding and friends, the deployer
+src_daemon_libdaemon_a_SOURCES += src/api/bindings.c \
+	src/renewal/deploy.c src/renewal/deploy.h

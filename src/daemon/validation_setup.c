@@ -26,6 +26,7 @@
 #include "loop/curl_loop.h"
 #include "mail/delivery.h"
 #include "mail/outbox.h"
+#include "renewal/deploy.h"
 #include "validation/approval_page.h"
 #include "validation/contacts.h"
 #include "validation/names.h"
@@ -33,6 +34,7 @@
 #include "validation/reaper.h"
 #include "validation/runner.h"
 #include "validation/token.h"
+#include "renewal/scheduler.h"
 
 struct request_flow {
 	struct names_policy *names;
@@ -204,6 +206,10 @@ request_flow_kick(unsigned kicks, void *arg)
 		outbox_kick(f->outbox);
 	if ((kicks & API_KICK_ISSUER) && ctx->issuer != NULL)
 		issuer_kick(ctx->issuer);
+	if (kicks & API_KICK_RENEWAL)
+		scheduler_kick(ctx->scheduler);
+	if ((kicks & API_KICK_DEPLOY) && ctx->deployer != NULL)
+		deployer_sync(ctx->deployer);
 }
 
 static void

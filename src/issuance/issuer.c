@@ -167,9 +167,9 @@ parse_serial(const char *s, unsigned char *out, size_t *len)
 
 /* What the store keeps of the leaf: the facts and the sealed key. */
 static int
-fill_version(struct issue_job *j, char *pem, EVP_PKEY *key)
+fill_version(struct issue_job *j, char *pem, struct cert_info *info,
+    EVP_PKEY *key)
 {
-	struct cert_info *info = NULL;
 	struct store_cert_version *v = &j->v;
 	unsigned char *der = NULL;
 	size_t len = 0;
@@ -177,8 +177,6 @@ fill_version(struct issue_job *j, char *pem, EVP_PKEY *key)
 
 	v->certificate_pem = pem;
 	v->chain_pem = xstrdup(ca_chain_pem(j->ca));
-	if ((r = ca_issued_info(pem, &info, &j->err)) < 0)
-		return r;
 	v->serial = TAKE_PTR(info->serial);
 	v->subject = TAKE_PTR(info->subject);
 	v->issuer = TAKE_PTR(info->issuer);
@@ -210,6 +208,7 @@ sign(struct issue_job *j)
 	_cleanup_evp_pkey_ EVP_PKEY *key = NULL;
 	unsigned char serial[SERIAL_MAX];
 	struct issue_params p;
+	struct cert_info *info = NULL;
 	enum key_algorithm alg;
 	char *pem = NULL;
 	int r;
@@ -237,12 +236,12 @@ sign(struct issue_job *j)
 		return r;
 	}
 	p.public_key = key;
-	if ((r = ca_issue(j->ca, &p, &pem, &j->err)) < 0) {
+	if ((r = ca_issue_with_info(j->ca, &p, &pem, &info, &j->err)) < 0) {
 		j->outcome = r == -EIO ? OUT_FAILED : OUT_REFUSED;
 		return r;
 	}
 	j->outcome = OUT_FAILED;
-	if ((r = fill_version(j, pem, key)) < 0)
+	if ((r = fill_version(j, pem, info, key)) < 0)
 		return r;
 	j->outcome = OUT_SIGNED;
 	return 0;
@@ -356,6 +355,26 @@ lock_items(PGconn *conn, const struct commit_job *c, struct issue_job *only,
 	return r;
 }
 
+/* The signed intents still ours, all in one statement. */
+static int
+commit_signed(PGconn *conn, struct commit_job *c, char **reterr_msg)
+{
+	struct store_issued *v = xcalloc(c->n, sizeof(*v));
+	struct issue_job *j;
+	size_t n = 0;
+	int r = 0;
+
+	TAILQ_FOREACH(j, &c->items, entry)
+		if (j->outcome == OUT_SIGNED && j->lock.rc == 0)
+			v[n++] = (struct store_issued){ &j->lock, j->in.arn,
+			    &j->v };
+	if (n > 0)
+		r = store_intents_commit_issued(conn, c->host_name, v, n,
+		    reterr_msg);
+	free(v);
+	return r;
+}
+
 /* Every item in one transaction; an error other than -ESTALE undoes all. */
 static int
 commit_batch(PGconn *conn, struct commit_job *c, char **reterr_msg)
@@ -365,13 +384,16 @@ commit_batch(PGconn *conn, struct commit_job *c, char **reterr_msg)
 
 	if ((r = store_begin(conn, reterr_msg)) < 0)
 		return r;
-	if ((r = lock_items(conn, c, NULL, reterr_msg)) < 0) {
+	if ((r = lock_items(conn, c, NULL, reterr_msg)) < 0 ||
+	    (r = commit_signed(conn, c, reterr_msg)) < 0) {
 		store_rollback(conn);
 		return r;
 	}
 	TAILQ_FOREACH(j, &c->items, entry) {
 		free(j->commit_err);
 		j->commit_err = NULL;
+		if (j->outcome == OUT_SIGNED && j->lock.rc == 0)
+			continue;	/* in commit_signed */
 		j->commit_rc = commit_one(conn, c, j, &j->commit_err);
 		if (j->commit_rc < 0 && j->commit_rc != -ESTALE) {
 			store_rollback(conn);

@@ -67,7 +67,10 @@ struct metric_registry;
 	    none, "Maximum number of open file descriptors.")	\
 	X(PROCESS_START, GAUGE, "process_start_time_seconds", "seconds",	\
 	    NO_LABELS, none,						\
-	    "Start time of the process since unix epoch in seconds.")
+	    "Start time of the process since unix epoch in seconds.")	\
+	X(DEPLOYMENTS, COUNTER, "certfleet_deployments", NULL,		\
+	    LABELS("result"), none,					\
+	    "Bindings deployed by this daemon (files written, consumer reloaded), by result (success, failure).")
 
 #define METRIC_ENUM(id, type, name, unit, labels, buckets, help) M_##id,
 enum metric_id {

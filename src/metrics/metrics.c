@@ -128,6 +128,15 @@ metrics_api_request(struct metrics *m, const char *action,
 }
 
 void
+metrics_deployment(struct metrics *m, bool ok)
+{
+	const char *labels[] = { ok ? "success" : "failure" };
+
+	if (m != NULL)
+		metric_add(m->reg, M_DEPLOYMENTS, labels, 1);
+}
+
+void
 metrics_db_state(struct metrics *m, bool up)
 {
 	if (m == NULL)

@@ -57,5 +57,7 @@ void metrics_api_request(struct metrics *m, const char *action,
     const char *exception, double seconds);
 /* The database pool went up or down. m may be NULL. */
 void metrics_db_state(struct metrics *m, bool up);
+/* A binding's deployment finished (renewal/deploy.c). */
+void metrics_deployment(struct metrics *m, bool ok);
 
 #endif

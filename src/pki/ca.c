@@ -943,6 +943,13 @@ int
 ca_issue(const struct ca *ca, const struct issue_params *p, char **cert_pem,
     char **reterr_msg)
 {
+	return ca_issue_with_info(ca, p, cert_pem, NULL, reterr_msg);
+}
+
+int
+ca_issue_with_info(const struct ca *ca, const struct issue_params *p,
+    char **cert_pem, struct cert_info **info, char **reterr_msg)
+{
 	_cleanup_x509_ X509 *x = NULL;
 	int64_t now = clock_or(p->now), not_after;
 	int r;
@@ -965,6 +972,13 @@ ca_issue(const struct ca *ca, const struct issue_params *p, char **cert_pem,
 	    !sign_x509(x, ca->key, ca->sha256) ||
 	    (*cert_pem = x509_to_pem(x)) == NULL)
 		return ossl_fail(reterr_msg, "Could not issue the certificate");
+	/* The leaf's key as given: set_leaf_pubkey left none decoded in x. */
+	if (info != NULL && (r = cert_info_from_x509_key(x, p->public_key,
+	    info, reterr_msg)) < 0) {
+		free(*cert_pem);
+		*cert_pem = NULL;
+		return r;
+	}
 	return 0;
 }
 

@@ -152,6 +152,15 @@ int ca_issue(const struct ca *ca, const struct issue_params *p,
     char **cert_pem, char **reterr_msg) _wur_;
 
 /*
+ * ca_issue, plus the facts of the new leaf in *info (cert_info_free it):
+ * what ca_issued_info gives, taken from the certificate in memory: reading
+ * it back (its public key through OpenSSL 3's decoders) costs more than
+ * signing it. On failure neither is set.
+ */
+int ca_issue_with_info(const struct ca *ca, const struct issue_params *p,
+    char **cert_pem, struct cert_info **info, char **reterr_msg) _wur_;
+
+/*
  * The facts the store keeps (serial as ACM spells it, names, dates,
  * algorithms, fingerprint) of an issued PEM certificate: cert_info_from_x509
  * on its parsed form.

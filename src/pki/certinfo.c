@@ -367,9 +367,8 @@ fingerprint(X509 *x509, char hex[65])
 }
 
 static bool
-is_self_signed(X509 *x509)
+is_self_signed(X509 *x509, EVP_PKEY *pub)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(x509);
 	bool r;
 
 	if (pub == NULL || X509_NAME_cmp(X509_get_subject_name(x509),
@@ -415,7 +414,6 @@ cert_info_freep(struct cert_info **p)
 int
 cert_info_from_x509(X509 *x509, struct cert_info **out, char **reterr_msg)
 {
-	_cleanup_(cert_info_freep) struct cert_info *info = NULL;
 	EVP_PKEY *pub;
 
 	ERR_clear_error();
@@ -426,6 +424,15 @@ cert_info_from_x509(X509 *x509, struct cert_info **out, char **reterr_msg)
 		    "public key: %s", err);
 		return -EINVAL;
 	}
+	return cert_info_from_x509_key(x509, pub, out, reterr_msg);
+}
+
+int
+cert_info_from_x509_key(X509 *x509, EVP_PKEY *pub, struct cert_info **out,
+    char **reterr_msg)
+{
+	_cleanup_(cert_info_freep) struct cert_info *info = NULL;
+
 	info = xcalloc(1, sizeof(*info));
 	info->serial = serial_string(x509);
 	info->subject = ossl_name_string(X509_get_subject_name(x509));
@@ -457,7 +464,7 @@ cert_info_from_x509(X509 *x509, struct cert_info **out, char **reterr_msg)
 	collect_extended_key_usages(x509, info);
 	/* X509_get_extension_flags caches extensions and sets EXFLAG_CA. */
 	info->is_ca = (X509_get_extension_flags(x509) & EXFLAG_CA) != 0;
-	info->self_signed = is_self_signed(x509);
+	info->self_signed = is_self_signed(x509, pub);
 	ERR_clear_error();
 	*out = TAKE_PTR(info);
 	return 0;

@@ -77,6 +77,16 @@ void cert_info_free(struct cert_info *info);
 int cert_info_from_x509(X509 *x509, struct cert_info **out,
     char **reterr_msg) _wur_;
 
+/*
+ * The same for a certificate whose public key the caller holds: pub (not
+ * consumed) stands in for X509_get0_pubkey, which has nothing to give for
+ * a certificate built in memory with its key set as raw
+ * SubjectPublicKeyInfo (ca_issue's EC leaves), and would cost a decoding
+ * for one read back.
+ */
+int cert_info_from_x509_key(X509 *x509, EVP_PKEY *pub,
+    struct cert_info **out, char **reterr_msg) _wur_;
+
 /* True if s looks like a DNS name: LDH labels, optional "*." prefix. */
 bool cert_is_dns_name(const char *s);
 

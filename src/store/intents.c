@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
+#include "common/json_wipe.h"
 #include "common/xmalloc.h"
 #include "store/db.h"
 #include "store/issuance.h"
@@ -24,7 +26,7 @@
 #define SQL_CLAIM                                                            \
 	"WITH due AS ("                                                       \
 	" SELECT i.id FROM issuance_intents i"                               \
-	" WHERE i.state = 'PREPARED' AND i.purpose = 'ISSUE'"                \
+	" WHERE i.state = 'PREPARED' AND i.purpose IN ('ISSUE', 'RENEWAL')"  \
 	"  AND (i.lease_expires_at IS NULL OR i.lease_expires_at <= now())"  \
 	" ORDER BY i.created_at, i.id LIMIT $3::integer"                     \
 	" FOR UPDATE OF i SKIP LOCKED)"                                      \
@@ -34,11 +36,13 @@
 	" FROM due, certificates c"                                          \
 	" WHERE i.id = due.id AND c.id = i.certificate_id"                   \
 	" RETURNING i.id, i.certificate_id, i.version, i.serial, c.arn,"     \
-	" c.key_algorithm, c.domain_name, array_to_json(c.names), c.status"
+	" c.key_algorithm, c.domain_name, array_to_json(c.names), c.status," \
+	" i.purpose"
 
 /* In id order, so two batches never wait for each other in a cycle. */
 #define SQL_LOCK                                                          \
-	"SELECT i.id, i.state, i.lease_owner, c.status, c.id, i.version"   \
+	"SELECT i.id, i.state, i.lease_owner, c.status, c.id, i.version,"  \
+	" i.purpose"                                                       \
 	" FROM issuance_intents i JOIN certificates c"                     \
 	"  ON c.id = i.certificate_id"                                     \
 	" WHERE i.id = ANY ($1::bigint[]) ORDER BY i.id FOR UPDATE OF i, c"
@@ -51,7 +55,8 @@
 	"  domain_name, names, not_before, not_after, key_algorithm,"          \
 	"  signature_algorithm, key_usages, extended_key_usages,"              \
 	"  fingerprint_sha256)"                                                \
-	" VALUES ($1::bigint, $17::integer, 'ISSUE', $2, $3, $4::bytea, $5,"   \
+	" VALUES ($1::bigint, $17::integer, (SELECT purpose FROM"             \
+	"  issuance_intents WHERE id = $18::bigint), $2, $3, $4::bytea, $5,"   \
 	"  $6, $7, $8, $9::text[], to_timestamp($10::bigint),"                 \
 	"  to_timestamp($11::bigint), $12, $13, $14::text[], $15::text[],"     \
 	"  $16)),"                                                             \
@@ -66,14 +71,63 @@
 	" key_usages = $14::text[], extended_key_usages = $15::text[],"        \
 	" updated_at = now() WHERE id = $1::bigint"
 
+/*
+ * A whole batch of issued certificates in one statement (one round trip):
+ * $1 is a JSON array of rows, $2 the daemon's host name for the audit
+ * events, which are written as audit_record_work() writes the daemon's
+ * own work.
+ */
+#define SQL_COMMIT_BATCH                                                      \
+	"WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x("         \
+	"  certificate_id bigint, version integer, intent_id bigint, arn text," \
+	"  certificate_pem text, chain_pem text, sealed_key text, serial text," \
+	"  subject text, issuer text, domain_name text, names text[],"         \
+	"  not_before bigint, not_after bigint, key_algorithm text,"           \
+	"  signature_algorithm text, key_usages text[],"                       \
+	"  extended_key_usages text[], fingerprint_sha256 text)),"             \
+	"v AS ("                                                               \
+	" INSERT INTO certificate_versions (certificate_id, version, source,"  \
+	"  certificate_pem, chain_pem, sealed_key, serial, subject, issuer,"   \
+	"  domain_name, names, not_before, not_after, key_algorithm,"          \
+	"  signature_algorithm, key_usages, extended_key_usages,"              \
+	"  fingerprint_sha256)"                                                \
+	" SELECT x.certificate_id, x.version, n.purpose, x.certificate_pem,"   \
+	"  x.chain_pem, decode(x.sealed_key, 'hex'), x.serial, x.subject,"     \
+	"  x.issuer, x.domain_name, x.names, to_timestamp(x.not_before),"      \
+	"  to_timestamp(x.not_after), x.key_algorithm, x.signature_algorithm," \
+	"  x.key_usages, x.extended_key_usages, x.fingerprint_sha256"          \
+	"  FROM x JOIN issuance_intents n ON n.id = x.intent_id),"             \
+	"i AS ("                                                               \
+	" UPDATE issuance_intents n SET state = 'COMMITTED',"                  \
+	"  lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,"    \
+	"  updated_at = now() FROM x WHERE n.id = x.intent_id),"               \
+	"a AS ("                                                               \
+	" INSERT INTO audit_events (event_name, read_only, caller_user,"       \
+	"  source, request_params, certificate_arn, host_name)"                \
+	" SELECT CASE n.purpose WHEN 'RENEWAL' THEN 'RenewCertificate'"        \
+	"  ELSE 'IssueCertificate' END, false, 'certfleetd', 'certfleetd',"    \
+	"  jsonb_build_object('serial', x.serial, 'version', x.version,"       \
+	"  'keyAlgorithm', x.key_algorithm, 'notAfter', x.not_after), x.arn,"  \
+	"  $2"                                                                 \
+	" FROM x JOIN issuance_intents n ON n.id = x.intent_id)"               \
+	"UPDATE certificates c SET status = 'ISSUED', issued_at = now(),"      \
+	" current_version = x.version, failure_reason = NULL,"                 \
+	" not_before = to_timestamp(x.not_before),"                            \
+	" not_after = to_timestamp(x.not_after), key_usages = x.key_usages,"   \
+	" extended_key_usages = x.extended_key_usages, updated_at = now()"     \
+	" FROM x WHERE c.id = x.certificate_id"
+
 #define SQL_ABANDON_INTENT                                                   \
 	"UPDATE issuance_intents SET state = 'ABANDONED', lease_owner = NULL," \
 	" lease_expires_at = NULL, last_error = $2, updated_at = now()"        \
 	" WHERE id = $1::bigint"
 
+/* Only a request fails: a refused renewal leaves the certificate issued
+ * (the scheduler sees the intent ABANDONED and backs off). */
 #define SQL_FAIL_CERT                                                    \
 	"UPDATE certificates SET status = 'FAILED', failure_reason = 'OTHER'," \
-	" failure_detail = $2, updated_at = now() WHERE id = $1::bigint"
+	" failure_detail = $2, updated_at = now() WHERE id = $1::bigint"    \
+	" AND status = 'PENDING_VALIDATION'"
 
 #define SQL_RETRY                                                           \
 	"UPDATE issuance_intents SET last_error = $3,"                        \
@@ -85,6 +139,7 @@ const struct store_stmt store_intent_stmts[] = {
 	{ "intent_claim", SQL_CLAIM },
 	{ "intent_lock", SQL_LOCK },
 	{ "intent_commit", SQL_COMMIT },
+	{ "intent_commit_batch", SQL_COMMIT_BATCH },
 	{ "intent_abandon", SQL_ABANDON_INTENT },
 	{ "intent_fail_cert", SQL_FAIL_CERT },
 	{ "intent_retry", SQL_RETRY },
@@ -144,6 +199,17 @@ abandon(PGconn *conn, int64_t id, const char *why, char **reterr_msg)
 	return store_exec(conn, "intent_abandon", &p, NULL, reterr_msg);
 }
 
+/*
+ * Whether an intent's certificate still wants it: a first issuance while
+ * the request is pending, a renewal while the certificate is issued.
+ */
+static bool
+intent_open(const char *purpose, const char *status)
+{
+	return strcmp(status, strcmp(purpose, "RENEWAL") == 0 ? "ISSUED" :
+	    "PENDING_VALIDATION") == 0;
+}
+
 /* Keeps the rows still to issue, abandons those whose request ended. */
 static int
 claimed_rows(PGconn *conn, const PGresult *res, struct store_intent *v,
@@ -156,7 +222,7 @@ claimed_rows(PGconn *conn, const PGresult *res, struct store_intent *v,
 		const char *status = PQgetvalue(res, i, 8);
 		struct store_intent *it = &v[*n];
 
-		if (strcmp(status, "PENDING_VALIDATION") != 0) {
+		if (!intent_open(PQgetvalue(res, i, 9), status)) {
 			_cleanup_free_ char *why = xasprintf("the certificate "
 			    "is %s", status);
 
@@ -237,7 +303,7 @@ check_locked(PGconn *conn, const PGresult *res, int row, const char *owner,
 	if (strcmp(PQgetvalue(res, row, 1), "PREPARED") != 0 ||
 	    strcmp(PQgetvalue(res, row, 2), owner) != 0)
 		return 0;	/* rc stays -ESTALE */
-	if (strcmp(status, "PENDING_VALIDATION") != 0) {
+	if (!intent_open(PQgetvalue(res, row, 6), status)) {
 		why = xasprintf("the certificate is %s", status);
 		return abandon(conn, l->intent_id, why, reterr_msg);
 	}
@@ -350,5 +416,92 @@ store_intents_release(PGconn *conn, const char *owner, const int64_t *ids,
 	sp_array(&p, (const char *const *)v, n);
 	r = store_exec(conn, "intent_release", &p, NULL, reterr_msg);
 	strv_free(v);
+	return r;
+}
+
+static json_t *
+strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/* The sealed key as hex, for decode(..., 'hex'). */
+static json_t *
+hex_json(const unsigned char *b, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = xmalloc(len * 2 + 1);
+	json_t *j;
+
+	for (size_t i = 0; i < len; i++) {
+		s[2 * i] = digits[b[i] >> 4];
+		s[2 * i + 1] = digits[b[i] & 15];
+	}
+	s[len * 2] = '\0';
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *
+issued_row(const struct store_issued *it)
+{
+	const struct store_cert_version *v = it->version;
+
+	return json_pack("{s:I, s:i, s:I, s:s, s:s, s:s?, s:o, s:s, s:s, s:s,"
+	    " s:s, s:o, s:I, s:I, s:s, s:s, s:o, s:o, s:s}",
+	    "certificate_id", (json_int_t)it->lock->certificate_id,
+	    "version", it->lock->version,
+	    "intent_id", (json_int_t)it->lock->intent_id,
+	    "arn", it->arn,
+	    "certificate_pem", v->certificate_pem,
+	    "chain_pem", v->chain_pem,
+	    "sealed_key", hex_json(v->sealed_key, v->sealed_key_len),
+	    "serial", v->serial, "subject", v->subject, "issuer", v->issuer,
+	    "domain_name", v->domain_name, "names", strv_json(v->names),
+	    "not_before", (json_int_t)v->not_before,
+	    "not_after", (json_int_t)v->not_after,
+	    "key_algorithm", v->key_algorithm,
+	    "signature_algorithm", v->signature_algorithm,
+	    "key_usages", strv_json(v->key_usages),
+	    "extended_key_usages", strv_json(v->extended_key_usages),
+	    "fingerprint_sha256", v->fingerprint_sha256);
+}
+
+int
+store_intents_commit_issued(PGconn *conn, const char *host_name,
+    const struct store_issued *items, size_t n, char **reterr_msg)
+{
+	_cleanup_params_ struct store_params p = { 0 };
+	json_t *rows = json_array();
+	char *text;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *row = issued_row(&items[i]);
+
+		if (row == NULL) {
+			json_decref(rows);
+			store_set_msg(reterr_msg, "cannot encode certificate %s",
+			    items[i].arn);
+			return -EINVAL;
+		}
+		json_array_append_new(rows, row);
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	if (text == NULL) {
+		store_set_msg(reterr_msg, "cannot encode the certificates");
+		return -ENOMEM;
+	}
+	sp_text(&p, text);
+	sp_text(&p, host_name);
+	r = store_exec(conn, "intent_commit_batch", &p, NULL, reterr_msg);
+	/* jansson's free: wipes, once json_wipe_install() ran. */
+	json_text_free(text);
 	return r;
 }

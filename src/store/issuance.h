@@ -124,6 +124,22 @@ int store_intents_lock(PGconn *conn, const char *owner,
 int store_intent_commit(PGconn *conn, const struct store_intent_lock *l,
     const struct store_cert_version *v, char **reterr_msg) _wur_;
 
+/* One issued certificate of a batch. */
+struct store_issued {
+	const struct store_intent_lock *lock;	/* rc 0 */
+	const char *arn;
+	const struct store_cert_version *version;
+};
+
+/*
+ * What store_intent_commit does, for n locked intents in one statement,
+ * plus each one's audit event "IssueCertificate" (the daemon's own work,
+ * recorded as audit_record_work() records it, from host_name). In the
+ * caller's transaction.
+ */
+int store_intents_commit_issued(PGconn *conn, const char *host_name,
+    const struct store_issued *items, size_t n, char **reterr_msg) _wur_;
+
 /*
  * A locked intent that cannot be issued (the CA refuses its names, say):
  * the intent ABANDONED, its certificate FAILED with reason OTHER and the

@@ -21,3 +21,7 @@ src_store_libstore_a_SOURCES += src/store/issuance.h src/store/ca.c \
 src_store_libstore_a_SOURCES += src/store/requests.c src/store/validation.c \
 	src/store/outbox.c
 src_store_libstore_a_CFLAGS += $(OPENSSL_CFLAGS)
+# issue 4: bindings and their deployment state
+src_store_libstore_a_SOURCES += src/store/bindings.c src/store/bindings.h
+# issue 4: the renewal scheduler and expiry events
+src_store_libstore_a_SOURCES += src/store/renewal.c src/store/renewal.h

@@ -29,3 +29,20 @@ EXTRA_DIST += tests/bench/run-mail-bench
 # bench_issuance: certificates issued per second by certfleetd, end to end,
 # against raw OpenSSL (bench_issue) measured in the same run
 EXTRA_DIST += tests/bench/bench_issuance
+# bench_dns and bench_probe: the renewal checks (src/renewal) against bare
+# c-ares, a bare OpenSSL client and blackbox_exporter in the same run
+# (run-dns-bench starts dnsmasq; run-probe-bench nginx and blackbox_exporter)
+noinst_PROGRAMS += tests/bench/bench_dns tests/bench/bench_probe
+EXTRA_DIST += tests/bench/run-dns-bench tests/bench/run-probe-bench
+tests_bench_bench_dns_SOURCES = tests/bench/bench_dns.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_dns_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_dns_LDADD = $(RENEWAL_LIBS) $(LOOP_LIBS) $(COMMON_LIBS) \
+	$(CARES_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_probe_SOURCES = tests/bench/bench_probe.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_probe_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
+tests_bench_bench_probe_LDADD = $(RENEWAL_LIBS) $(LOOP_LIBS) $(COMMON_LIBS) \
+	$(CARES_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)

@@ -20,3 +20,6 @@ EXTRA_DIST += \
 EXTRA_DIST += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_request_flow.py
 EXTRA_DIST += tests/integration/test_issuance.py
+EXTRA_DIST += tests/integration/test_renewal.py
+EXTRA_DIST += tests/integration/test_expiry.py
+EXTRA_DIST += tests/integration/test_bindings.py

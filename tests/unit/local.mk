@@ -141,3 +141,32 @@ endif
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_CFLAGS = $(src_daemon_libdaemon_a_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_metrics_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+# renewal checks: managed_networks (src/renewal/cidr.c), and the DNS check
+# and TLS probe against real servers (src/renewal/dns_check.c,
+# tls_probe.c; run-renewal-checks.sh starts dnsmasq and openssl s_server
+# and exits 77 when either is missing)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_cidr tests/unit/test_renewal_checks
+TESTS += tests/unit/test_cidr tests/unit/run-renewal-checks.sh
+endif
+EXTRA_DIST += tests/unit/run-renewal-checks.sh
+tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
+tests_unit_test_cidr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cidr_LDADD = $(RENEWAL_LIBS) $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_renewal_checks_SOURCES = tests/unit/test_renewal_checks.c
+tests_unit_test_renewal_checks_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_renewal_checks_LDADD = $(RENEWAL_LIBS) $(LOOP_LIBS) \
+	$(COMMON_LIBS) $(CARES_LIBS) $(LIBEVENT_LIBS) $(CMOCKA_LIBS)
+
+# issue 4, bindings: writing a binding's files (src/renewal/deploy_files.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_deploy_files
+TESTS += tests/unit/test_deploy_files
+endif
+tests_unit_test_deploy_files_SOURCES = tests/unit/test_deploy_files.c
+tests_unit_test_deploy_files_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_deploy_files_LDADD = src/renewal/librenewal.a \
+	$(COMMON_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)

@@ -752,6 +752,37 @@ issues_with_the_serial_given(void **state)
 	free(msg);
 }
 
+/* The facts handed back with the leaf are those read from its PEM. */
+static void
+issue_with_info_matches_issued_info(void **state)
+{
+	struct issue_params p;
+	struct cert_info *a = NULL, *b = NULL;
+	char *pem = NULL, *msg = NULL;
+
+	/* An RSA and an EC leaf (their public keys are set differently). */
+	for (size_t k = 0; k < ELEMENTSOF(leaf_algs); k++) {
+		issue_params_init(&p);
+		p.public_key = W->leaf_keys[k];
+		p.names = www_names;
+		p.n_names = ELEMENTSOF(www_names);
+		assert_int_equal(ca_issue_with_info(W->ec, &p, &pem, &a, &msg),
+		    0);
+		assert_int_equal(ca_issued_info(pem, &b, &msg), 0);
+		assert_string_equal(a->serial, b->serial);
+		assert_string_equal(a->fingerprint_sha256,
+		    b->fingerprint_sha256);
+		assert_string_equal(a->subject, b->subject);
+		assert_int_equal(a->not_after, b->not_after);
+		assert_int_equal(a->n_names, b->n_names);
+		assert_int_equal(a->key_algorithm, b->key_algorithm);
+		assert_int_not_equal(a->key_algorithm, KEY_ALG_UNKNOWN);
+		cert_info_free(a);
+		cert_info_free(b);
+		free(pem);
+	}
+}
+
 /* ---- verification from outside ------------------------------------ */
 
 static void
@@ -1101,6 +1132,7 @@ main(void)
 		cmocka_unit_test(operator_files_missing_or_encrypted_are_refused),
 		cmocka_unit_test(issues_from_four_threads_at_once),
 		cmocka_unit_test(issues_with_the_serial_given),
+		cmocka_unit_test(issue_with_info_matches_issued_info),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);

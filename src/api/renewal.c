@@ -1,0 +1,89 @@
+/*
+ * renewal.c: RenewCertificate (managed renewal now) and the RenewalSummary
+ * of DescribeCertificate. The action only makes the certificate due: the
+ * scheduler of whichever daemon claims it does the work.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/handlers.h"
+#include "api/input.h"
+#include "common/xmalloc.h"
+#include "store/renewal.h"
+
+int
+handle_renew_certificate(struct api_call *call, PGconn *conn)
+{
+	_cleanup_free_ char *err = NULL;
+	const char *arn;
+	struct input in;
+	int rc;
+
+	input_init(&in, call);
+	arn = input_arn(&in, "CertificateArn");
+	if (input_finish(&in) < 0)
+		return -1;
+	rc = store_renewal_request(conn, arn, &err);
+	if (rc == -ENOENT)
+		return fail_not_found(call, arn);
+	if (rc == -EPERM)
+		return api_fail(call, "ValidationException", "%s", err);
+	if (rc == -EBUSY)
+		return api_fail(call, "RequestInProgressException", "%s", err);
+	if (rc < 0)
+		return api_fail_store(call, rc, err);
+	call->kicks |= API_KICK_RENEWAL;
+	return api_ok(call, NULL);
+}
+
+static json_t *
+name_json(const struct store_renewal_name *n)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "DomainName",
+	    n->domain_name, "ValidationDomain", n->validation_domain,
+	    "ValidationStatus", n->status, "ValidationMethod", "EMAIL");
+	json_t *emails = json_array();
+
+	for (size_t i = 0; n->emails != NULL && n->emails[i] != NULL; i++)
+		json_array_append_new(emails, json_string(n->emails[i]));
+	if (json_array_size(emails) > 0)
+		json_object_set_new(o, "ValidationEmails", emails);
+	else
+		json_decref(emails);
+	return o;
+}
+
+int
+describe_renewal_summary(struct api_call *call, PGconn *conn,
+    const char *arn, json_t *detail)
+{
+	_cleanup_free_ char *err = NULL;
+	struct store_renewal_summary *s = NULL;
+	json_t *o, *dvos;
+	int rc;
+
+	rc = store_renewal_summary_get(conn, arn, &s, &err);
+	if (rc == -ENOENT)
+		return fail_not_found(call, arn);
+	if (rc < 0)
+		return api_fail_store(call, rc, err);
+	if (s->status != NULL) {
+		dvos = json_array();
+		for (size_t i = 0; i < s->n_names; i++)
+			json_array_append_new(dvos, name_json(&s->names[i]));
+		o = json_pack("{s:s, s:o, s:I}", "RenewalStatus", s->status,
+		    "DomainValidationOptions", dvos, "UpdatedAt",
+		    (json_int_t)s->updated_at);
+		if (s->reason != NULL)
+			json_object_set_new(o, "RenewalStatusReason",
+			    json_string(s->reason));
+		json_object_set_new(detail, "RenewalSummary", o);
+	}
+	store_renewal_summary_free(s);
+	return 0;
+}
