@@ -87,6 +87,18 @@ ca_write_public_file(const char *path, const char *pem, char **reterr_msg)
 
 /* ---- sealing and loading ------------------------------------------- */
 
+/* A row filled here (store_ca_free frees the struct too). */
+static void
+row_clear(struct store_ca *row)
+{
+	free(row->name);
+	free(row->certificate_pem);
+	free(row->chain_pem);
+	free(row->sealed_key);
+	free(row->fingerprint_sha256);
+	memset(row, 0, sizeof(*row));
+}
+
 static int
 seal_ca_key(const unsigned char *master, const char *name,
     const unsigned char *der, size_t len, struct store_ca *row,
@@ -167,10 +179,8 @@ insert_created(PGconn *conn, const struct bootstrap_job *j,
 	if ((r = store_ca_insert(conn, &root, false, reterr_msg)) == 0)
 		r = store_ca_insert(conn, &inter, true, reterr_msg);
 out:
-	free(root.name); free(root.certificate_pem);
-	free(root.sealed_key); free(root.fingerprint_sha256);
-	free(inter.name); free(inter.certificate_pem); free(inter.chain_pem);
-	free(inter.sealed_key); free(inter.fingerprint_sha256);
+	row_clear(&root);
+	row_clear(&inter);
 	return r;
 }
 
@@ -281,8 +291,7 @@ adopt_operator_ca(PGconn *conn, const struct bootstrap_job *j,
 	r = store_ca_activate(conn, row.fingerprint_sha256, reterr_msg);
 out:
 	secret_free(der, len);
-	free(row.name); free(row.certificate_pem); free(row.chain_pem);
-	free(row.sealed_key); free(row.fingerprint_sha256);
+	row_clear(&row);
 	return r;
 }
 
@@ -295,7 +304,7 @@ use_operator_ca(PGconn *conn, struct bootstrap_job *j, char **reterr_msg)
 	r = ca_load_files(j->inter_path, j->key_path, j->root_path, &j->ca,
 	    reterr_msg);
 	if (r < 0)
-		return r == -ECONNRESET ? -EIO : r;
+		return r;
 	if ((r = store_begin(conn, reterr_msg)) < 0)
 		return r;
 	if ((r = store_ca_lock(conn, reterr_msg)) < 0 ||

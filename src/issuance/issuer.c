@@ -343,12 +343,12 @@ lock_items(PGconn *conn, const struct commit_job *c, struct issue_job *only,
 	int r;
 
 	v = xcalloc(only ? 1 : c->n, sizeof(*v));
-	TAILQ_FOREACH(j, &c->items, entry)
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry))
 		if (only == NULL || only == j)
 			v[n++].intent_id = j->in.id;
 	r = store_intents_lock(conn, c->iss->owner, v, n, reterr_msg);
 	n = 0;
-	TAILQ_FOREACH(j, &c->items, entry)
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry))
 		if (only == NULL || only == j)
 			j->lock = v[n++];
 	free(v);
@@ -364,7 +364,7 @@ commit_signed(PGconn *conn, struct commit_job *c, char **reterr_msg)
 	size_t n = 0;
 	int r = 0;
 
-	TAILQ_FOREACH(j, &c->items, entry)
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry))
 		if (j->outcome == OUT_SIGNED && j->lock.rc == 0)
 			v[n++] = (struct store_issued){ &j->lock, j->in.arn,
 			    &j->v };
@@ -389,7 +389,7 @@ commit_batch(PGconn *conn, struct commit_job *c, char **reterr_msg)
 		store_rollback(conn);
 		return r;
 	}
-	TAILQ_FOREACH(j, &c->items, entry) {
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry)) {
 		free(j->commit_err);
 		j->commit_err = NULL;
 		if (j->outcome == OUT_SIGNED && j->lock.rc == 0)
@@ -410,7 +410,7 @@ commit_singly(PGconn *conn, struct commit_job *c)
 	struct issue_job *j;
 	int r;
 
-	TAILQ_FOREACH(j, &c->items, entry) {
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry)) {
 		_cleanup_free_ char *err = NULL;
 
 		if ((r = store_begin(conn, &err)) < 0)
@@ -531,7 +531,7 @@ maybe_commit(struct issuer *iss)
 	c->host_name = iss->ctx->cfg->host_name;
 	TAILQ_INIT(&c->items);
 	TAILQ_CONCAT(&c->items, &iss->ready, entry);
-	TAILQ_FOREACH(j, &c->items, entry)
+	for (j = TAILQ_FIRST(&c->items); j != NULL; j = TAILQ_NEXT(j, entry))
 		c->n++;
 	c->queued_us = monotonic_us();
 	iss->committing++;

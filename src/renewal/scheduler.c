@@ -110,6 +110,8 @@ struct renewal {
 	struct event *timer;		/* polls and re-probes */
 	bool loaded;			/* b, nb, fingerprint are read */
 	bool intent_written;		/* ISSUING: the intent exists */
+	bool deploy_asked;		/* DEPLOYING: this host's bindings
+					   were asked to deploy */
 	bool busy;			/* a database job is out */
 };
 TAILQ_HEAD(renewal_list, renewal);
@@ -646,36 +648,10 @@ goto_state(struct renewal *r, enum rstate next)
 	job_submit(r, j);
 }
 
-static void deployed_local(int rc, const struct deploy_result *results,
-    size_t n, void *arg);
-
-struct deploy_ticket {
-	struct scheduler *s;
-	uint64_t seq;
-};
-
-/* This host's bindings of the certificate; other hosts deploy theirs. */
-static void
-deploy_local(struct renewal *r)
-{
-	struct deploy_ticket *t = xcalloc(1, sizeof(*t));
-
-	if (r->s->ctx->deployer == NULL) {
-		free(t);
-		return;
-	}
-	t->s = r->s;
-	t->seq = r->seq;
-	deployer_deploy_certificate(r->s->ctx->deployer, r->arn,
-	    deployed_local, t);
-}
-
 static void
 deployed_local(int rc, const struct deploy_result *results, size_t n,
     void *arg)
 {
-	struct deploy_ticket *t = arg;
-
 	for (size_t i = 0; i < n; i++)
 		if (results[i].rc < 0)
 			log_kv(LOG_WARNING, LOG_FIELDS("CERTIFICATE_ARN",
@@ -683,7 +659,26 @@ deployed_local(int rc, const struct deploy_result *results, size_t n,
 			    "renewal of %s: deploying binding %s failed: %s",
 			    results[i].certificate_arn, results[i].binding_arn,
 			    results[i].error ? results[i].error : "error");
-	free(t);
+}
+
+/*
+ * This host's bindings of the certificate, each deployed and reloaded
+ * even when its files are already there: a retry after a stale endpoint
+ * must run the reload action again. Other hosts deploy theirs (their
+ * ticks see the bindings that lack the current version).
+ */
+static void
+deploy_local(struct renewal *r)
+{
+	struct daemon_ctx *ctx = r->s->ctx;
+
+	r->deploy_asked = true;
+	if (ctx->deployer == NULL)
+		return;
+	for (size_t i = 0; i < r->nb; i++)
+		if (strcmp(r->b[i].host_name, ctx->cfg->host_name) == 0)
+			deploy_binding(ctx->deployer, r->b[i].id,
+			    deployed_local, NULL);
 }
 
 /* Whether every binding has the current version. */
@@ -726,6 +721,10 @@ step_deploying(struct renewal *r)
 {
 	if (!r->loaded) {
 		load_bindings(r);
+	} else if (!r->deploy_asked) {
+		deploy_local(r);
+		renewal_reset_checks(r);
+		timer_in(r, POLL_MS);
 	} else if (all_deployed(r, r->version)) {
 		renewal_reset_checks(r);
 		goto_state(r, RS_VERIFYING);
@@ -810,23 +809,33 @@ renewal_step(struct renewal *r)
 	}
 }
 
+static void
+log_transition(const struct renewal *r, enum rstate next, const char *why)
+{
+	log_kv(LOG_INFO, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
+	    "renewal of %s: %s -> %s%s%s", r->arn, rstate_names[r->state],
+	    rstate_names[next], why ? ": " : "", why ? why : "");
+}
+
 /* The one place a renewal changes state; logs old -> new. */
 static void
 renewal_enter(struct renewal *r, enum rstate next, const char *why)
 {
 	const struct config *cfg = r->s->ctx->cfg;
+	bool entered = next != r->state;
 
-	if (next != r->state)
-		log_kv(LOG_INFO, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
-		    "renewal of %s: %s -> %s%s%s", r->arn,
-		    rstate_names[r->state], rstate_names[next],
-		    why ? ": " : "", why ? why : "");
+	if (entered)
+		log_transition(r, next, why);
 	r->state = next;
+	if (!entered) {
+		renewal_step(r);
+		return;
+	}
 	switch (next) {
 	case RS_DEPLOYING:
 		r->deadline_ms = clock_ms(CLOCK_MONOTONIC) +
 		    cfg->renewal_verify_timeout_ms;
-		deploy_local(r);
+		r->deploy_asked = false;
 		break;
 	case RS_VERIFYING:
 		r->deadline_ms = clock_ms(CLOCK_MONOTONIC) +
@@ -863,9 +872,7 @@ validation_decided(struct renewal *r, int pending)
 		renewal_fail(r, "the validation emails were not approved in "
 		    "time");
 	} else {
-		renewal_enter(r, RS_VALIDATING, NULL);
-		r->state = RS_DONE;	/* the job below ends it */
-		job_submit(r, job_new(r, JOB_WAIT));
+		job_submit(r, job_new(r, JOB_WAIT));	/* then ends */
 	}
 }
 
@@ -918,8 +925,9 @@ job_applied(struct renewal *r, struct job *j)
 		renewal_enter(r, RS_DONE, NULL);
 		break;
 	case JOB_VALIDATE:
-		renewal_enter(r, RS_VALIDATING, "waiting for approval");
-		r->state = RS_DONE;
+		/* The lease is released: whoever claims it next (after an
+		 * approval or at the deadline) resumes VALIDATING. */
+		log_transition(r, RS_VALIDATING, "waiting for approval");
 		renewal_end(r);
 		break;
 	case JOB_VALIDATION:
@@ -998,8 +1006,8 @@ renewal_start(struct scheduler *s, struct store_renewal *c)
 		st = RS_DEPLOYING;
 	if (c->overdue && st != RS_VALIDATING)
 		log_kv(LOG_WARNING, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
-		    "renewal of %s: %s overdue (taken over after its lease "
-		    "ran out); resuming", r->arn, rstate_names[st]);
+		    "renewal of %s: %s past its deadline; resuming", r->arn,
+		    rstate_names[st]);
 	TAILQ_INSERT_TAIL(&s->live, r, entry);
 	s->n_live++;
 	if (st == RS_CHECKING)

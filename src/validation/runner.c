@@ -43,7 +43,7 @@ struct lookup;
 struct discovery {
 	struct discovery_settings s;
 	/* lookups waiting for contacts.c: freed here if it drops them */
-	LIST_HEAD(, lookup) waiting;
+	LIST_HEAD(lookup_list, lookup) waiting;
 	struct event *timer;
 	unsigned in_flight;		/* names claimed and not yet recorded */
 	bool claiming;			/* a claim query is out */

@@ -23,3 +23,4 @@ EXTRA_DIST += tests/integration/test_issuance.py
 EXTRA_DIST += tests/integration/test_renewal.py
 EXTRA_DIST += tests/integration/test_expiry.py
 EXTRA_DIST += tests/integration/test_bindings.py
+EXTRA_DIST += tests/integration/sni_server.py
