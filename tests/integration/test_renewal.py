@@ -30,6 +30,7 @@ NGINX = "/usr/sbin/nginx"
 NET = "127.0.70"
 OPS = "ops@fleet.example.org"
 ZONE = "renew.test"
+FLEET_MAX = 200
 
 
 def dnsmasq(workdir):
@@ -41,11 +42,12 @@ def dnsmasq(workdir):
             "--listen-address=%s.53" % NET, "--port=%d" % port,
             "--user=root", "--log-facility=" + log,
             "--local=/%s/" % ZONE,
-            # Every name of the fleet zone resolves inside.
-            "--address=/fleet.%s/%s.99" % (ZONE, NET),
             "--host-record=out.%s,10.99.0.1" % ZONE]
     for i in range(1, 40):
         args.append("--host-record=in%d.%s,%s.%d" % (i, ZONE, NET, i))
+    # The fleet's names resolve inside too.
+    for i in range(FLEET_MAX):
+        args.append("--host-record=c%d.fleet.%s,%s.99" % (i, ZONE, NET))
     flow.Proc(args, ready=lambda: os.path.exists(log) and
               "started" in open(log).read(),
               log=os.path.join(workdir, "dns.err"))
