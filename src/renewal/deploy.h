@@ -15,10 +15,11 @@
  *      the plaintext key. File writes are small and sit next to the read of
  *      the sealed key, so the plaintext never crosses threads, and the CPU
  *      queue stays free for key generation;
- *   2. on the loop: the reload action, without blocking: a command (argv,
- *      no shell) run with posix_spawn and watched through a pidfd plus a
- *      timer that kills it at TimeoutSeconds; or a systemd unit reloaded
- *      with ReloadOrRestartUnit over the system bus;
+ *   2. the reload action, without blocking the loop: a command (argv, no
+ *      shell) run with posix_spawn and watched from the loop through a
+ *      pidfd plus a timer that kills it at TimeoutSeconds; or a systemd
+ *      unit reloaded with ReloadOrRestartUnit over the system bus, on the
+ *      CPU work queue since sd-bus calls block;
  *   3. on a database thread: the outcome in the binding (deploy_status,
  *      deployed_version, deployed_fingerprint, deploy_error, deployed_at)
  *      and the audit event "DeployCertificate" (the analog of KMS Decrypt).

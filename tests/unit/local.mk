@@ -170,3 +170,8 @@ tests_unit_test_deploy_files_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_deploy_files_LDADD = src/renewal/librenewal.a \
 	$(COMMON_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+
+# certfleetd.conf(5) documents every key of the configuration table, with
+# its default and reload flag (reads src/daemon/certfleetd-config-example)
+TESTS += tests/unit/check-config-docs.sh
+EXTRA_DIST += tests/unit/check-config-docs.sh
