@@ -267,7 +267,7 @@ static const struct config_key config_table[] = {
 	    F(mail_max_parallel), "Most messages being delivered at once.", NULL, NULL },
 
 	{ "dns", "servers", CF_STRING, "", 0, 0, RESTART, F(dns_servers),
-	    "DNS servers for the MX look-ups of contact discovery, comma-separated address:port ([v6]:port); empty: the system's resolvers.", NULL, NULL },
+	    "DNS servers for contact discovery (MX look-ups), the renewal DNS checks and endpoint probes, comma-separated address:port ([v6]:port); empty: the system's resolvers.", NULL, NULL },
 	K_DUR("dns", "timeout", dns_timeout_ms, "5s", 1, MS(600), RESTART,
 	    "How long one DNS query waits for an answer before it is tried again."),
 	{ "dns", "tries", CF_INT, "2", 1, 20, RESTART, F(dns_tries),

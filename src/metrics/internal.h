@@ -70,7 +70,13 @@ struct metric_registry;
 	    "Start time of the process since unix epoch in seconds.")	\
 	X(DEPLOYMENTS, COUNTER, "certfleet_deployments", NULL,		\
 	    LABELS("result"), none,					\
-	    "Bindings deployed by this daemon (files written, consumer reloaded), by result (success, failure).")
+	    "Bindings deployed by this daemon (files written, consumer reloaded), by result (success, failure).") \
+	X(RENEWALS, COUNTER, "certfleet_renewals", NULL, LABELS("result"),	\
+	    none,							\
+	    "Managed renewals this daemon finished, by result (success, backoff, failed, validation).") \
+	X(STALE_ENDPOINTS, COUNTER, "certfleet_renewal_stale_endpoints", NULL, \
+	    NO_LABELS, none,						\
+	    "Probes after a renewal's deployment that found an endpoint still serving another certificate.")
 
 #define METRIC_ENUM(id, type, name, unit, labels, buckets, help) M_##id,
 enum metric_id {

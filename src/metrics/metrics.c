@@ -137,6 +137,22 @@ metrics_deployment(struct metrics *m, bool ok)
 }
 
 void
+metrics_renewal(struct metrics *m, const char *result)
+{
+	const char *labels[] = { result };
+
+	if (m != NULL)
+		metric_add(m->reg, M_RENEWALS, labels, 1);
+}
+
+void
+metrics_stale_endpoint(struct metrics *m)
+{
+	if (m != NULL)
+		metric_add(m->reg, M_STALE_ENDPOINTS, NULL, 1);
+}
+
+void
 metrics_db_state(struct metrics *m, bool up)
 {
 	if (m == NULL)

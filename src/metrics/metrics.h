@@ -59,5 +59,9 @@ void metrics_api_request(struct metrics *m, const char *action,
 void metrics_db_state(struct metrics *m, bool up);
 /* A binding's deployment finished (renewal/deploy.c). */
 void metrics_deployment(struct metrics *m, bool ok);
+/* A renewal ended ("success", "backoff", "failed", "validation"), and a
+ * stale endpoint was seen after deployment (renewal/scheduler.c). */
+void metrics_renewal(struct metrics *m, const char *result);
+void metrics_stale_endpoint(struct metrics *m);
 
 #endif

@@ -31,6 +31,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "loop/dbpool.h"
+#include "metrics/metrics.h"
 #include "pki/ca.h"
 #include "renewal/deploy.h"
 #include "renewal/dns_check.h"
@@ -422,6 +423,7 @@ renewal_backoff(struct renewal *r, const char *why)
 	j->a_ms = cfg->renewal_backoff_min_ms;
 	j->b_ms = cfg->renewal_backoff_max_ms;
 	j->detail = xstrdup(r->why != NULL ? r->why : "failed");
+	metrics_renewal(r->s->ctx->metrics, "backoff");
 	renewal_enter(r, RS_BACKOFF, NULL);
 	job_submit(r, j);
 }
@@ -436,7 +438,8 @@ renewal_fail(struct renewal *r, const char *why)
 	log_kv(LOG_WARNING, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
 	    "renewal of %s FAILED: %s; the operator is notified", r->arn,
 	    r->why);
-	j->reason = xstrdup("DOMAIN_VALIDATION_DENIED");
+	/* ACM has no reason for "nobody approved in time"; the detail says it. */
+	j->reason = xstrdup("OTHER");
 	j->detail = xstrdup(r->why);
 	j->a_ms = cfg->renewal_backoff_min_ms;
 	j->b_ms = cfg->renewal_backoff_max_ms;
@@ -449,6 +452,7 @@ renewal_fail(struct renewal *r, const char *why)
 	    "validation emails, fix the names' DNS or endpoints, then call "
 	    "RenewCertificate.\n", r->arn, r->names[0], cfg->account,
 	    cfg->region, r->why);
+	metrics_renewal(r->s->ctx->metrics, "failed");
 	renewal_enter(r, RS_FAILED, NULL);
 	job_submit(r, j);
 }
@@ -765,6 +769,7 @@ step_verifying(struct renewal *r)
 		log_kv(LOG_WARNING, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
 		    "renewal of %s: stale endpoint: %s; probing again",
 		    r->arn, r->why);
+		metrics_stale_endpoint(r->s->ctx->metrics);
 		free(r->why);
 		r->why = NULL;
 		probes_cancel(r);
@@ -922,12 +927,14 @@ job_applied(struct renewal *r, struct job *j)
 		log_kv(LOG_NOTICE, LOG_FIELDS("CERTIFICATE_ARN", r->arn),
 		    "renewed %s: version %d deployed and served by every "
 		    "endpoint", r->arn, r->version);
+		metrics_renewal(r->s->ctx->metrics, "success");
 		renewal_enter(r, RS_DONE, NULL);
 		break;
 	case JOB_VALIDATE:
 		/* The lease is released: whoever claims it next (after an
 		 * approval or at the deadline) resumes VALIDATING. */
 		log_transition(r, RS_VALIDATING, "waiting for approval");
+		metrics_renewal(r->s->ctx->metrics, "validation");
 		renewal_end(r);
 		break;
 	case JOB_VALIDATION:

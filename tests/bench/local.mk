@@ -46,3 +46,11 @@ tests_bench_bench_probe_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
 tests_bench_bench_probe_LDADD = $(RENEWAL_LIBS) $(LOOP_LIBS) $(COMMON_LIBS) \
 	$(CARES_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+# bench_renewal_scan: the renewal scheduler's tick at 1,000,000 stored
+# certificates (run-renewal-scan-bench starts PostgreSQL and fills it)
+noinst_PROGRAMS += tests/bench/bench_renewal_scan
+EXTRA_DIST += tests/bench/run-renewal-scan-bench
+tests_bench_bench_renewal_scan_SOURCES = tests/bench/bench_renewal_scan.c
+tests_bench_bench_renewal_scan_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
+tests_bench_bench_renewal_scan_LDADD = $(STORE_LIBS) $(COMMON_LIBS) \
+	$(LIBPQ_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)

@@ -222,7 +222,9 @@ def run_module(ctx, fname, mod, tests, args):
         try:
             if hasattr(mod, "setup_function"):
                 timed(mod.setup_function, args.timeout, ctx)
-            timed(fn, args.timeout, ctx)
+            # A test may ask for more time than the default, e.g. a fleet
+            # test: `fn.time_limit = 300`. It still stops by itself.
+            timed(fn, max(args.timeout, getattr(fn, "time_limit", 0)), ctx)
             problems = ctx.scan_daemons()
             if problems:
                 raise harness.TestFailure("\n".join(problems))

@@ -300,6 +300,8 @@ def test_renew_now_then_automatically(ctx):
     eq(tls_fingerprint(addr, port, name), fp(current(d, arn)[2]),
        "automatic renewal served")
 
+test_renew_now_then_automatically.time_limit = 360
+
 
 def test_unbound_never_renewed(ctx):
     m = ctx.m
@@ -347,6 +349,8 @@ def test_stale_endpoint_reported_and_retried(ctx):
         "'%s') WHERE certificate_id = (SELECT id FROM certificates WHERE "
         "arn = '%s')" % (str(reload).replace("'", '"'), arn))
     wait_renewed(c, arn, 2, d, timeout=40)
+
+test_stale_endpoint_reported_and_retried.time_limit = 360
 
 
 def test_fallback_not_approved_fails_and_notifies(ctx):
@@ -463,7 +467,7 @@ def fleet(ctx, n, kill=False):
                 " AND renewal_status = 'SUCCESS' AND current_version = 2"
                 % q)
         return int(r[0][0]) == n
-    wait_for(all_done, 120, interval=0.5, what="every certificate renewed")
+    wait_for(all_done, 240, interval=0.5, what="every certificate renewed")
     rows = sql(ds[0], "SELECT c.arn, (SELECT count(*) FROM "
                "certificate_versions v WHERE v.certificate_id = c.id), "
                "(SELECT count(*) FROM issuance_intents i WHERE "
@@ -492,10 +496,16 @@ def fleet(ctx, n, kill=False):
 
 
 def test_fleet_two_daemons_each_renewed_once(ctx):
-    for d in fleet(ctx, 50):
+    for d in fleet(ctx, 200):
         d.stop()
+
+test_fleet_two_daemons_each_renewed_once.time_limit = 360
 
 
 def test_fleet_one_killed_mid_run(ctx):
     for d in fleet(ctx, 50, kill=True):
         d.stop()
+
+test_fleet_one_killed_mid_run.time_limit = 360
+
+
