@@ -218,10 +218,12 @@ kick_outbox(void *arg)
 	request_flow_kick(API_KICK_OUTBOX, arg);
 }
 
+/* After an approval that left no name waiting: the issuer for a request,
+ * the scheduler for a renewal (its tick is cheap when nothing is due). */
 static void
 kick_issuer(void *arg)
 {
-	request_flow_kick(API_KICK_ISSUER, arg);
+	request_flow_kick(API_KICK_ISSUER | API_KICK_RENEWAL, arg);
 }
 
 int

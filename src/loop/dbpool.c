@@ -103,14 +103,22 @@ static bool
 conn_alive(PGconn *conn)
 {
 	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+	PGnotify *n;
 
 	if (PQstatus(conn) != CONNECTION_OK || pfd.fd < 0)
 		return false;
-	if (poll(&pfd, 1, 0) > 0) {
-		/* Unsolicited input on an idle connection is a notice or the
-		 * server's goodbye; consuming it tells which. */
+	/*
+	 * Unsolicited input on an idle connection is a notice or the server's
+	 * goodbye (a FATAL message, then end of file). One read may return the
+	 * message alone, so keep reading while there is input: the end of
+	 * file makes PQconsumeInput fail and marks the connection bad. A
+	 * connection that keeps talking is bounded by the loop count.
+	 */
+	for (int i = 0; i < 8 && poll(&pfd, 1, 0) > 0; i++) {
 		if (!PQconsumeInput(conn))
 			return false;
+		while ((n = PQnotifies(conn)) != NULL)
+			PQfreemem(n);
 	}
 	return PQstatus(conn) == CONNECTION_OK;
 }

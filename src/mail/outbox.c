@@ -249,7 +249,9 @@ render_validation(struct send *sd, char **msg, size_t *len, char **err)
 	return r;
 }
 
-/* Why a queued validation email must not go out any more, or NULL. */
+/* Why a queued validation email must not go out any more, or NULL. The
+ * store reports a renewal waiting for the email's name (an ISSUED
+ * certificate) as PENDING_VALIDATION, so those emails go out too. */
 static const char *
 stale_reason(const struct send *sd)
 {

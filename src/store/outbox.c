@@ -16,6 +16,8 @@
 #include "store/db.h"
 #include "store/store.h"
 
+/* The last column is the status a validation email's worth depends on: a
+ * renewal waiting for the email's name counts as PENDING_VALIDATION. */
 #define SQL_CLAIM                                                            \
 	"UPDATE mail_outbox o SET state = 'SENDING', lease_owner = $1,"       \
 	" lease_expires_at = now() + $2::bigint * interval '1 millisecond',"  \
@@ -30,7 +32,13 @@
 	" (SELECT c.arn FROM certificates c WHERE c.id = o.certificate_id),"  \
 	" (SELECT c.domain_name FROM certificates c"                          \
 	"  WHERE c.id = o.certificate_id),"                                   \
-	" (SELECT c.status FROM certificates c WHERE c.id = o.certificate_id)"
+	" (SELECT CASE WHEN c.status = 'ISSUED' AND o.kind = 'VALIDATION'"    \
+	"  AND c.renewal_state = 'VALIDATING' AND EXISTS (SELECT 1 FROM"      \
+	"  domain_validations d WHERE d.certificate_id = c.id"                \
+	"  AND d.domain_name = o.domain_name"                                 \
+	"  AND d.renewal_status = 'PENDING_VALIDATION')"                      \
+	"  THEN 'PENDING_VALIDATION' ELSE c.status END"                       \
+	"  FROM certificates c WHERE c.id = o.certificate_id)"
 
 #define SQL_SENT                                                             \
 	"UPDATE mail_outbox SET state = 'SENT', sent_at = now(),"             \

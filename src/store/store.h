@@ -432,7 +432,10 @@ struct store_token_info {
 	char *requested_domain;
 	char *domain_name;
 	char *validation_domain;
-	bool issue;			/* approve: the intent was written */
+	bool renewal;			/* a RENEWAL token */
+	/* approve: the intent was written (renewal: no name is left
+	 * waiting and the certificate is due for the scheduler) */
+	bool issue;
 };
 
 void store_token_info_clear(struct store_token_info *t);
@@ -443,7 +446,10 @@ int store_token_lookup(PGconn *conn, const char *hash_hex,
  * Approves the token's name if the token is VALID (t->state says): the
  * token is used (by client), the name SUCCESS and, when no name is left
  * pending, an issuance intent (version 1, serial as given) is written and
- * t->issue set. Runs in the caller's transaction if one is open.
+ * t->issue set. A RENEWAL token sets the name's renewal_status SUCCESS
+ * instead and, when no name of the renewal is left waiting, makes the
+ * certificate due now (t->issue set; the scheduler issues). Runs in the
+ * caller's transaction if one is open.
  */
 int store_token_approve(PGconn *conn, const char *hash_hex,
     const char *client, const char *serial, struct store_token_info *t,

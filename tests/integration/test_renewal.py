@@ -30,6 +30,7 @@ NGINX = "/usr/sbin/nginx"
 NET = "127.0.70"
 OPS = "ops@fleet.example.org"
 ZONE = "renew.test"
+FB_ZONE = "renew-fallback.com"
 FLEET_MAX = 200
 
 
@@ -42,7 +43,12 @@ def dnsmasq(workdir):
             "--listen-address=%s.53" % NET, "--port=%d" % port,
             "--user=root", "--log-facility=" + log,
             "--local=/%s/" % ZONE,
-            "--host-record=out.%s,10.99.0.1" % ZONE]
+            "--host-record=out.%s,10.99.0.1" % ZONE,
+            # The email fallback: outside, with an MX one level up, in a
+            # zone under a public suffix (the MX walk needs one).
+            "--local=/%s/" % FB_ZONE,
+            "--host-record=out.fb.%s,10.99.0.2" % FB_ZONE,
+            "--mx-host=fb.%s,mx.fb.%s,10" % (FB_ZONE, FB_ZONE)]
     for i in range(1, 40):
         args.append("--host-record=in%d.%s,%s.%d" % (i, ZONE, NET, i))
     # The fleet's names resolve inside too.
@@ -401,6 +407,88 @@ def test_fallback_not_approved_fails_and_notifies(ctx):
              what="the operator's email")
     check("FAILED" in d.stderr_text() and arn in d.stderr_text(),
           "journal warning")
+
+
+def test_fallback_email_approval_completes_renewal(ctx):
+    """One name resolves outside managed_networks: validation emails for
+    exactly that name go to the MX walk's addresses; the link's GET changes
+    nothing, its POST approves, and the renewal completes."""
+    m = ctx.m
+    d = ctx.new_daemon(name="fallback", extra=renewal_config(ctx, {
+        "public": {"listen": "127.0.0.1:%d" % flow.free_port(),
+                   "base_url": "https://certs.fleet.example.org"},
+        "validation": {"timeout": "120s", "rate_limit": "600"}}))
+    d.page = "http://%s/approvals" % d.extra["public"]["listen"]
+    c = d.client
+    good, out = "in8." + ZONE, "out.fb." + FB_ZONE
+    arn = issue(d, [good, out])
+    wait_issued(d, arn)
+    root, port = sni_endpoint(ctx, NET + ".8")
+    os.makedirs(os.path.join(root, good))
+    bind(c, arn, os.path.join(root, good), NET + ".8", port, good)
+    v1, serial1, pem1 = current(d, arn)
+    def served():
+        try:
+            return tls_fingerprint(NET + ".8", port, good) == fp(pem1)
+        except (OSError, ssl.SSLError):
+            return False
+    wait_for(served, 15, what="version 1 served")
+    c.ok("RenewCertificate", {"CertificateArn": arn})
+
+    def validation_mails():
+        # Expiry events for the short-lived certificate go to OPS too.
+        ms = [x for x in m.sink.messages() if OPS not in str(x["To"]) and
+              arn in x.get_body(("plain",)).get_content()]
+        return ms if len(ms) >= 5 else None
+    msgs = wait_for(validation_mails, 40, what="validation emails")
+    time.sleep(1)
+    msgs = validation_mails()
+    eq(sorted(flow.recipients(msgs)), flow.admins("fb." + FB_ZONE),
+       "the MX walk's addresses, once each")
+    for x in msgs:
+        body = x.get_body(("plain",)).get_content()
+        check("Domain: " + out in body and "Domain: " + good not in body,
+              "an email for exactly the failing name:\n" + body)
+    s = summary(c, arn)
+    eq(s["RenewalStatus"], "PENDING_VALIDATION", "RenewalStatus")
+    per = {o["DomainName"]: o["ValidationStatus"]
+           for o in s["DomainValidationOptions"]}
+    eq(per, {good: "SUCCESS", out: "PENDING_VALIDATION"}, "per-name status")
+
+    code = flow.link_of(msgs[0])
+    for _ in range(2):
+        st, page = flow.get_page(d, code)
+        eq(st, 200, "GET status")
+        check(out in page and arn in page and "I Approve" in page,
+              "approval page content:\n" + page)
+    time.sleep(2)
+    eq(summary(c, arn)["RenewalStatus"], "PENDING_VALIDATION",
+       "GET approved nothing")
+    eq(current(d, arn)[0], 1, "GET issued nothing")
+    st, page = flow.approve(d, code)
+    eq(st, 200, "POST status")
+    check("Success" in page, "success page:\n" + page)
+    eq(flow.approve(d, code)[0], 410, "a used token")
+    eq(flow.approve(d, flow.link_of(msgs[1]))[0], 410,
+       "another address's token once the name is approved")
+
+    wait_renewed(c, arn, 2, d, timeout=60)
+    v2, serial2, pem2 = current(d, arn)
+    eq(v2, 2, "renewed version")
+    check(serial2 != serial1, "a new serial")
+    check(public_key(pem2) != public_key(pem1), "a new key pair")
+    s = summary(c, arn)
+    eq(s["RenewalStatus"], "SUCCESS", "RenewalStatus")
+    eq(sorted((o["DomainName"], o["ValidationStatus"])
+              for o in s["DomainValidationOptions"]),
+       sorted([(good, "SUCCESS"), (out, "SUCCESS")]), "per-name status")
+    with open(os.path.join(root, good, "fullchain.pem")) as f:
+        eq(fp(f.read()), fp(pem2), "files deployed")
+    eq(tls_fingerprint(NET + ".8", port, good), fp(pem2),
+       "the endpoint serves the new certificate")
+    d.stop()
+
+test_fallback_email_approval_completes_renewal.time_limit = 360
 
 
 # ------------------------------------------------------------- fleet
