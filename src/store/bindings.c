@@ -166,11 +166,10 @@ store_binding_create(PGconn *conn, const struct store_binding_new *b,
 		return r;
 	sp_text(&p, b->certificate_arn);
 	r = store_exec_sql(conn, SQL_CERT_LOCK, &p, &res, reterr_msg);
-	if (r == 0 && PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    b->certificate_arn);
-		r = -ENOENT;
-	} else if (r == 0 && (strcmp(PQgetvalue(res, 0, 1), "ISSUED") != 0 ||
+	if (r == 0)
+		r = store_require_certificate(res, b->certificate_arn,
+		    reterr_msg);
+	if (r == 0 && (strcmp(PQgetvalue(res, 0, 1), "ISSUED") != 0 ||
 	    PQgetisnull(res, 0, 2))) {
 		store_set_msg(reterr_msg, "Certificate %s is %s: only an "
 		    "issued certificate can be bound.", b->certificate_arn,

@@ -85,14 +85,21 @@ store_exec_arn(PGconn *conn, const char *stmt, const char *arn,
 	sp_text(&p, arn);
 	if ((r = store_exec(conn, stmt, &p, out, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(*out) != 1) {
+	if ((r = store_require_certificate(*out, arn, reterr_msg)) < 0) {
 		PQclear(*out);
 		*out = NULL;
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
 	}
-	return 0;
+	return r;
+}
+
+int
+store_require_certificate(const PGresult *res, const char *arn,
+    char **reterr_msg)
+{
+	if (PQntuples(res) > 0)
+		return 0;
+	store_set_msg(reterr_msg, "Could not find certificate %s.", arn);
+	return -ENOENT;
 }
 
 int

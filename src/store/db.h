@@ -106,6 +106,9 @@ int store_exec_simple(PGconn *conn, const char *sql, char **reterr_msg) _wur_;
  */
 int store_exec_arn(PGconn *conn, const char *stmt, const char *arn,
     PGresult **out, char **reterr_msg) _wur_;
+/* -ENOENT with ACM's message when a look-up by ARN found no row, else 0. */
+int store_require_certificate(const PGresult *res, const char *arn,
+    char **reterr_msg) _wur_;
 
 /*
  * -ECONNRESET for a lost connection (CONNECTION_BAD, SQLSTATE class 08,

@@ -617,12 +617,9 @@ request_locked(PGconn *conn, const char *arn, char **reterr_msg)
 	int r;
 
 	sp_text(&p, arn);
-	if ((r = exec(conn, SQL_REQUEST, &p, &res, reterr_msg)) < 0)
+	if ((r = exec(conn, SQL_REQUEST, &p, &res, reterr_msg)) < 0 ||
+	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) == 0) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.", arn);
-		return -ENOENT;
-	}
 	if (strcmp(PQgetvalue(res, 0, 1), "AMAZON_ISSUED") != 0 ||
 	    strcmp(PQgetvalue(res, 0, 3), "ISSUED") != 0 ||
 	    !res_bool(res, 0, 5)) {
@@ -756,12 +753,9 @@ store_renewal_summary_get(PGconn *conn, const char *arn,
 
 	*out = NULL;
 	sp_text(&p, arn);
-	if ((r = exec(conn, SQL_SUMMARY, &p, &res, reterr_msg)) < 0)
+	if ((r = exec(conn, SQL_SUMMARY, &p, &res, reterr_msg)) < 0 ||
+	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) == 0) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.", arn);
-		return -ENOENT;
-	}
 	s = xcalloc(1, sizeof(*s));
 	s->status = res_str(res, 0, 0);
 	s->reason = res_str(res, 0, 1);

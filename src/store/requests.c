@@ -277,13 +277,9 @@ store_request_info_get(PGconn *conn, const char *arn,
 
 	*out = NULL;
 	sp_text(&p, arn);
-	if ((r = store_exec_sql(conn, SQL_EXTRAS, &p, &res, reterr_msg)) < 0)
+	if ((r = store_exec_sql(conn, SQL_EXTRAS, &p, &res, reterr_msg)) < 0 ||
+	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	sp_int(&pv, res_i64(res, 0, 0));
 	r = store_exec_sql(conn, SQL_VALIDATIONS, &pv, &vres, reterr_msg);
 	if (r < 0)
@@ -311,13 +307,9 @@ resend_locked(PGconn *conn, const char *arn, const char *domain,
 
 	sp_text(&p, arn);
 	if ((r = store_exec_sql(conn, SQL_RESEND_LOCK, &p, &res,
-	    reterr_msg)) < 0)
+	    reterr_msg)) < 0 ||
+	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	if (strcmp(PQgetvalue(res, 0, 1), "AMAZON_ISSUED") != 0 ||
 	    strcmp(PQgetvalue(res, 0, 2), "PENDING_VALIDATION") != 0) {
 		store_set_msg(reterr_msg, "Certificate %s is %s %s: validation "

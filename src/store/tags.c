@@ -171,15 +171,10 @@ store_tags_list(PGconn *conn, const char *arn, struct store_tag **out,
 	*out = NULL;
 	*n = 0;
 	sp_text(&p, arn);
-	r = store_exec(conn, "tag_list", &p, &res, reterr_msg);
-	if (r < 0)
+	if ((r = store_exec(conn, "tag_list", &p, &res, reterr_msg)) < 0 ||
+	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
 	rows = (size_t)PQntuples(res);
-	if (rows == 0) {
-		store_set_msg(reterr_msg, "Could not find certificate %s.",
-		    arn);
-		return -ENOENT;
-	}
 	tags = xcalloc(rows, sizeof(*tags));
 	for (size_t i = 0; i < rows; i++) {
 		if (PQgetisnull(res, (int)i, 0))
