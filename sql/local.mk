@@ -4,7 +4,8 @@ MIGRATION_FILES = \
 	sql/001_initial.sql \
 	sql/002_audit_host.sql \
 	sql/003_issuance.sql \
-	sql/004_renewal.sql
+	sql/004_renewal.sql \
+	sql/005_check_results.sql
 EXTRA_DIST += $(MIGRATION_FILES) sql/embed-migrations.sh
 CLEANFILES += sql/migrations.c
 

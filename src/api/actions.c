@@ -11,33 +11,39 @@
 
 #define ACM "CertificateManager"
 #define EXT "CertFleet"
+/* read_only, reads_audit */
+#define WRITE false, false
+#define READ true, false
+#define READ_EVENTS true, true
 
 static const struct api_action actions[] = {
-	{ ACM, "AddTagsToCertificate", handle_add_tags_to_certificate, false },
-	{ ACM, "DeleteCertificate", handle_delete_certificate, false },
-	{ ACM, "DescribeCertificate", handle_describe_certificate, true },
+	{ ACM, "AddTagsToCertificate", handle_add_tags_to_certificate, WRITE },
+	{ ACM, "DeleteCertificate", handle_delete_certificate, WRITE },
+	{ ACM, "DescribeCertificate", handle_describe_certificate, READ },
+	{ ACM, "ExportCertificate", handle_export_certificate, READ },
 	{ ACM, "GetAccountConfiguration", handle_get_account_configuration,
-	  true },
-	{ ACM, "GetCertificate", handle_get_certificate, true },
-	{ ACM, "ImportCertificate", handle_import_certificate, false },
-	{ ACM, "ListCertificates", handle_list_certificates, true },
+	  READ },
+	{ ACM, "GetCertificate", handle_get_certificate, READ },
+	{ ACM, "ImportCertificate", handle_import_certificate, WRITE },
+	{ ACM, "ListCertificates", handle_list_certificates, READ },
 	{ ACM, "ListTagsForCertificate", handle_list_tags_for_certificate,
-	  true },
+	  READ },
 	{ ACM, "PutAccountConfiguration", handle_put_account_configuration,
-	  false },
+	  WRITE },
 	{ ACM, "RemoveTagsFromCertificate",
-	  handle_remove_tags_from_certificate, false },
-	{ ACM, "RenewCertificate", handle_renew_certificate, false },
-	{ ACM, "RequestCertificate", handle_request_certificate, false },
-	{ ACM, "ResendValidationEmail", handle_resend_validation_email,
-	  false },
-	{ EXT, "CreateBinding", handle_create_binding, false },
-	{ EXT, "DeleteBinding", handle_delete_binding, false },
-	{ EXT, "DescribeBinding", handle_describe_binding, true },
-	{ EXT, "ListBindings", handle_list_bindings, true },
+	  handle_remove_tags_from_certificate, WRITE },
+	{ ACM, "RenewCertificate", handle_renew_certificate, WRITE },
+	{ ACM, "RequestCertificate", handle_request_certificate, WRITE },
+	{ ACM, "ResendValidationEmail", handle_resend_validation_email, WRITE },
+	{ ACM, "UpdateCertificateOptions", handle_update_certificate_options,
+	  WRITE },
+	{ EXT, "CreateBinding", handle_create_binding, WRITE },
+	{ EXT, "DeleteBinding", handle_delete_binding, WRITE },
+	{ EXT, "DescribeBinding", handle_describe_binding, READ },
+	{ EXT, "ListBindings", handle_list_bindings, READ },
 	{ EXT, "GetCertificateAuthorityCertificate",
-	  handle_get_certificate_authority_certificate, true },
-	{ EXT, "LookupEvents", handle_lookup_events, true },
+	  handle_get_certificate_authority_certificate, READ },
+	{ EXT, "LookupEvents", handle_lookup_events, READ_EVENTS },
 };
 
 const struct api_action *

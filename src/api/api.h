@@ -30,6 +30,7 @@ struct names_policy;
 #define API_KICK_ISSUER 0x4u	/* an issuance intent was written */
 #define API_KICK_DEPLOY 0x8u	/* a binding was created: deploy it */
 #define API_KICK_RENEWAL 0x10u	/* a renewal came due (RenewCertificate) */
+#define API_KICK_ISSUED 0x20u	/* the issuer committed new versions */
 typedef void (*api_kick_fn)(unsigned kicks, void *arg);
 
 /* Settings fixed at start, shared read-only with the database threads. */
@@ -65,6 +66,8 @@ struct api_action {
 	const char *name;	/* "DescribeCertificate" */
 	api_handler_fn handler;
 	bool read_only;		/* runs without a transaction */
+	bool reads_audit;	/* runs after the events of the reads
+				   answered before it are stored */
 };
 
 struct api_call {
@@ -74,6 +77,7 @@ struct api_call {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	char process[16];	/* the caller's name, "" if unknown */
 	char request_id[37];
 	const char *user_agent;	/* NULL if the client sent none */
 	int64_t now;		/* request time, epoch seconds */

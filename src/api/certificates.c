@@ -20,6 +20,7 @@
 #include "pki/certinfo.h"
 #include "pki/import_check.h"
 #include "pki/keyseal.h"
+#include "store/describe.h"
 #include "store/store.h"
 
 /* Model limits of ImportCertificateRequest's blobs. */
@@ -306,24 +307,28 @@ load_certificate(struct api_call *call, PGconn *conn, struct store_cert **out)
 int
 handle_describe_certificate(struct api_call *call, PGconn *conn)
 {
-	struct store_cert *c = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct store_cert_description desc;
+	struct input in;
+	const char *arn;
+	json_t *d;
 	int rc;
 
-	json_t *d;
-
-	if (load_certificate(call, conn, &c) < 0)
+	input_init(&in, call);
+	arn = input_arn(&in, "CertificateArn");
+	if (input_finish(&in) < 0)
 		return -1;
-	d = certificate_detail(c);
-	if (describe_request_details(call, conn, c->arn,
-	    strcmp(c->type, "IMPORTED") == 0, d) < 0 ||
-	    describe_renewal_summary(call, conn, c->arn, d) < 0) {
-		json_decref(d);
-		store_cert_free(c);
-		return -1;
-	}
-	rc = api_ok(call, json_pack("{s:o}", "Certificate", d));
-	store_cert_free(c);
-	return rc;
+	rc = store_cert_describe(conn, arn, &desc, &err);
+	if (rc == -ENOENT)
+		return fail_not_found(call, arn);
+	if (rc < 0)
+		return api_fail_store(call, rc, err);
+	d = certificate_detail(desc.cert);
+	describe_request_details(desc.request,
+	    strcmp(desc.cert->type, "IMPORTED") == 0, d);
+	describe_renewal_summary(desc.renewal, d);
+	store_cert_description_clear(&desc);
+	return api_ok(call, json_pack("{s:o}", "Certificate", d));
 }
 
 /* ---- GetCertificate -------------------------------------------------- */

@@ -423,6 +423,27 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	conn_free(conn);
 }
 
+/*
+ * The peer's process name, read once when it connects: the audit event of
+ * a call is written after its answer, when the caller may have left.
+ */
+static void
+peer_process(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
 static void
 conn_new(struct control_server *srv, evutil_socket_t fd)
 {
@@ -451,7 +472,10 @@ conn_new(struct control_server *srv, evutil_socket_t fd)
 	slot->connections++;
 	conn = xcalloc(1, sizeof(*conn));
 	conn->srv = srv;
-	conn->caller = (struct control_caller){ cred.uid, cred.gid, cred.pid };
+	conn->caller = (struct control_caller){ .uid = cred.uid,
+	    .gid = cred.gid, .pid = cred.pid };
+	peer_process(cred.pid, conn->caller.process,
+	    sizeof(conn->caller.process));
 	http_parser_init(&conn->parser, HTTP_REQUEST);
 	conn->parser.data = conn;
 	conn->bev = bufferevent_socket_new(srv->base, fd,

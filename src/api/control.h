@@ -22,6 +22,7 @@ struct control_caller {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	char process[16];	/* its name when it connected; "" if gone */
 };
 
 /* One request; owned by the server until control_reply() is called. */

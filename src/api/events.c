@@ -23,6 +23,10 @@
 static const char *const attribute_keys[] = { "EventName", "ResourceName",
 	"Username", "EventId", "ReadOnly", NULL };
 
+/* The last second of 9999: later times are no use and PostgreSQL's
+ * timestamps end not much later. */
+#define LATEST_TIME 253402300799LL
+
 /* A timestamp member: epoch seconds, integer or fractional. */
 static bool
 input_time(struct input *in, const char *member, int64_t *out)
@@ -34,6 +38,13 @@ input_time(struct input *in, const char *member, int64_t *out)
 	if (!json_is_number(v)) {
 		input_fatal(in, "SerializationException",
 		    "%s must be a timestamp in epoch seconds", member);
+		return false;
+	}
+	if (!(json_number_value(v) >= 0 &&
+	    json_number_value(v) <= LATEST_TIME)) {
+		input_fatal(in, "InvalidTimeRangeException",
+		    "%s must lie between 0 and %lld (epoch seconds, "
+		    "9999-12-31)", member, (long long)LATEST_TIME);
 		return false;
 	}
 	*out = (int64_t)floor(json_number_value(v));
@@ -71,6 +82,23 @@ token_encode(const struct store_audit_row *row)
 	return base64_encode(raw, strlen(raw));
 }
 
+/* 8-4-4-4-12 hexadecimal digits, as event ids are. */
+static bool
+is_uuid(const char *s)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+
+	if (strlen(s) != 36)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : strchr(hex, s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
 static int
 token_decode(const char *token, int64_t *time_us, char id[37])
 {
@@ -80,7 +108,7 @@ token_decode(const char *token, int64_t *time_us, char id[37])
 
 	if (base64_decode(token, strlen(token), &raw, &len) < 0 ||
 	    sscanf((const char *)raw, "ev1:%lld:%36s", &t, id) != 2 ||
-	    strlen(id) != 36)
+	    !is_uuid(id))
 		return -EINVAL;
 	*time_us = t;
 	return 0;
@@ -132,6 +160,10 @@ handle_lookup_events(struct api_call *call, PGconn *conn)
 	token = input_string(&in, "NextToken", false, 1, 1000);
 	if (input_finish(&in) < 0)
 		return -1;
+	if (q.start_time > 0 && q.end_time > 0 && q.start_time > q.end_time)
+		return api_fail(call, "InvalidTimeRangeException",
+		    "StartTime (%lld) is after EndTime (%lld)",
+		    (long long)q.start_time, (long long)q.end_time);
 	q.max_results = (int)max;
 	if (token != NULL) {
 		if (token_decode(token, &q.before_us, before_id) < 0)

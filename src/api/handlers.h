@@ -24,9 +24,10 @@ int handle_delete_certificate(struct api_call *call, PGconn *conn);
 int handle_request_certificate(struct api_call *call, PGconn *conn);
 int handle_resend_validation_email(struct api_call *call, PGconn *conn);
 /* Adds DomainValidationOptions, Options and ManagedBy to a
- * CertificateDetail object; -1 after api_fail(). */
-int describe_request_details(struct api_call *call, PGconn *conn,
-    const char *arn, bool imported, json_t *detail);
+ * CertificateDetail object. */
+struct store_request_info;
+void describe_request_details(const struct store_request_info *info,
+    bool imported, json_t *detail);
 
 /* certificate_list.c */
 int handle_list_certificates(struct api_call *call, PGconn *conn);
@@ -58,13 +59,19 @@ int handle_delete_binding(struct api_call *call, PGconn *conn);
 
 /* renewal.c: RenewCertificate; DescribeCertificate's RenewalSummary */
 int handle_renew_certificate(struct api_call *call, PGconn *conn);
-int describe_renewal_summary(struct api_call *call, PGconn *conn,
-    const char *arn, json_t *detail);
+struct store_renewal_summary;
+void describe_renewal_summary(const struct store_renewal_summary *s,
+    json_t *detail);
 
 /* events.c */
 int handle_lookup_events(struct api_call *call, PGconn *conn);
 
 /* The ResourceNotFoundException message for an ARN. */
 int fail_not_found(struct api_call *call, const char *arn);
+
+/* options.c: UpdateCertificateOptions; ExportCertificate, always refused
+ * (private keys never leave the daemon through the API) */
+int handle_update_certificate_options(struct api_call *call, PGconn *conn);
+int handle_export_certificate(struct api_call *call, PGconn *conn);
 
 #endif

@@ -232,7 +232,7 @@ input_blob(struct input *in, const char *member, bool required, size_t min,
 		    "to %zu", max);
 		/* Never echo a blob: it may hold a private key. */
 		model_errors_add(&in->errors, "<blob>", where, constraint);
-		free(out);
+		secret_free(out, *len);
 		return NULL;
 	}
 	return out;

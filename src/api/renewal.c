@@ -58,32 +58,22 @@ name_json(const struct store_renewal_name *n)
 	return o;
 }
 
-int
-describe_renewal_summary(struct api_call *call, PGconn *conn,
-    const char *arn, json_t *detail)
+void
+describe_renewal_summary(const struct store_renewal_summary *s,
+    json_t *detail)
 {
-	_cleanup_free_ char *err = NULL;
-	struct store_renewal_summary *s = NULL;
 	json_t *o, *dvos;
-	int rc;
 
-	rc = store_renewal_summary_get(conn, arn, &s, &err);
-	if (rc == -ENOENT)
-		return fail_not_found(call, arn);
-	if (rc < 0)
-		return api_fail_store(call, rc, err);
-	if (s->status != NULL) {
-		dvos = json_array();
-		for (size_t i = 0; i < s->n_names; i++)
-			json_array_append_new(dvos, name_json(&s->names[i]));
-		o = json_pack("{s:s, s:o, s:I}", "RenewalStatus", s->status,
-		    "DomainValidationOptions", dvos, "UpdatedAt",
-		    (json_int_t)s->updated_at);
-		if (s->reason != NULL)
-			json_object_set_new(o, "RenewalStatusReason",
-			    json_string(s->reason));
-		json_object_set_new(detail, "RenewalSummary", o);
-	}
-	store_renewal_summary_free(s);
-	return 0;
+	if (s->status == NULL)
+		return;
+	dvos = json_array();
+	for (size_t i = 0; i < s->n_names; i++)
+		json_array_append_new(dvos, name_json(&s->names[i]));
+	o = json_pack("{s:s, s:o, s:I}", "RenewalStatus", s->status,
+	    "DomainValidationOptions", dvos, "UpdatedAt",
+	    (json_int_t)s->updated_at);
+	if (s->reason != NULL)
+		json_object_set_new(o, "RenewalStatusReason",
+		    json_string(s->reason));
+	json_object_set_new(detail, "RenewalSummary", o);
 }

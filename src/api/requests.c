@@ -158,6 +158,12 @@ decode_options(struct input *in, struct request_input *r)
 	if (json_object_get(o, "Export"))
 		r->export_option = input_enum(&sub, "Export", false, on_off);
 	input_merge(in, &sub);
+	if (r->export_option != NULL &&
+	    strcmp(r->export_option, "ENABLED") == 0)
+		input_fatal(in, "ValidationException",
+		    "Options.Export ENABLED is not supported: certfleet never "
+		    "exports a private key; it deploys the key to the files of "
+		    "a binding instead (CertFleet.CreateBinding)");
 }
 
 static int
@@ -476,20 +482,12 @@ validation_json(const struct store_domain_validation *v)
 	return o;
 }
 
-int
-describe_request_details(struct api_call *call, PGconn *conn,
-    const char *arn, bool imported, json_t *detail)
+void
+describe_request_details(const struct store_request_info *info,
+    bool imported, json_t *detail)
 {
-	_cleanup_free_ char *err = NULL;
-	struct store_request_info *info = NULL;
 	json_t *dvos;
-	int rc;
 
-	rc = store_request_info_get(conn, arn, &info, &err);
-	if (rc == -ENOENT)
-		return fail_not_found(call, arn);
-	if (rc < 0)
-		return api_fail_store(call, rc, err);
 	json_object_set_new(detail, "Options", json_pack("{s:s}",
 	    "CertificateTransparencyLoggingPreference",
 	    info->ct_logging ? info->ct_logging : "ENABLED"));
@@ -506,6 +504,4 @@ describe_request_details(struct api_call *call, PGconn *conn,
 			    validation_json(&info->validations[i]));
 		json_object_set_new(detail, "DomainValidationOptions", dvos);
 	}
-	store_request_info_free(info);
-	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "api/control.h"
+#include "api/read_audit.h"
 #include "api/router.h"
 #include "audit/audit.h"
 #include "common/json_wipe.h"
@@ -28,6 +29,7 @@
 
 struct router {
 	struct dbpool *pool;
+	struct read_audit *read_audit;
 	const struct api_env *env;
 	struct api_limits limits;
 	bool ready;
@@ -39,6 +41,11 @@ struct routed_call {
 	struct control_request *req;
 	struct api_call call;
 	bool audit_only;	/* failed before its handler: record it only */
+	bool audit_after;	/* its event is not in a change: the loop
+				   thread hands it to the read audit */
+	struct read_audit *read_audit;
+	struct dbpool *pool;
+	char *user_agent;	/* the call's copy once the request is gone */
 	struct metrics *metrics;
 	double started;		/* metrics_monotonic() on arrival */
 };
@@ -103,13 +110,43 @@ api_ok(struct api_call *call, json_t *output)
 
 /* ---- replies -------------------------------------------------------- */
 
+/*
+ * The answer's text, grown with realloc rather than by jansson's own
+ * buffer: that one doubles through its allocator, which wipes every old
+ * copy, and a page of 1,000 summaries is half a megabyte. Answers carry
+ * no secret (no action returns a private key), so no wiping is needed.
+ */
+struct reply_text {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+static int
+reply_text_add(const char *buf, size_t size, void *arg)
+{
+	struct reply_text *t = arg;
+
+	if (t->len + size > t->cap) {
+		t->cap = t->cap ? t->cap : 4096;
+		while (t->len + size > t->cap)
+			t->cap *= 2;
+		t->data = xrealloc(t->data, t->cap);
+	}
+	memcpy(t->data + t->len, buf, size);
+	t->len += size;
+	return 0;
+}
+
 static void
 reply_json(struct control_request *req, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	struct reply_text t = { 0 };
 
-	control_reply(req, status, text, strlen(text));
-	json_text_free(text);
+	if (json_dump_callback(body, reply_text_add, &t, JSON_COMPACT) < 0)
+		t.len = 0;
+	control_reply(req, status, t.data ? t.data : "", t.len);
+	free(t.data);
 }
 
 static void
@@ -130,32 +167,26 @@ routed_call_free(struct routed_call *rc)
 	json_decref(rc->call.input);
 	json_decref(rc->call.output);
 	free(rc->call.error_message);
+	free(rc->user_agent);
 	free(rc);
 }
 
 /* ---- the database side ------------------------------------------------ */
 
-/* Writes the call's audit event; a read that cannot be recorded fails. */
-static int
-record_call(PGconn *conn, struct api_call *call)
+/* A failed event write fails the call it records. */
+static void
+fail_unrecorded(struct api_call *call, int rc, const char *err)
 {
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	if (call->action->read_only && call->error_type == NULL &&
-	    !call->env->audit_reads)
-		return 0;
-	if ((r = audit_record_call(conn, call, false, &err)) == 0)
-		return 0;
 	json_decref(call->output);
 	call->output = NULL;
-	api_fail_store(call, r, err);
-	return r == -ECONNRESET ? r : 0;
+	api_fail_store(call, rc, err);
 }
 
 /*
- * The handler and its audit event commit together. A failed call changes
- * nothing, so its event is written after the rollback, on its own.
+ * The handler and its audit event commit together. A call that changes
+ * nothing (a read, a failure, a refusal) has its event written after, by
+ * the read audit's group commit (read_audit.c; call_done decides whether
+ * before or after the answer).
  */
 static int
 run_call(PGconn *conn, void *arg)
@@ -166,8 +197,9 @@ run_call(PGconn *conn, void *arg)
 	bool tx = !call->action->read_only;
 	int r;
 
+	routed->audit_after = true;
 	if (routed->audit_only)
-		return record_call(conn, call);
+		return 0;
 	if (tx && (r = store_begin(conn, &err)) < 0)
 		return api_fail_store(call, r, err), r;
 	r = call->action->handler(call, conn);
@@ -179,14 +211,13 @@ run_call(PGconn *conn, void *arg)
 	if (!tx || r < 0) {
 		if (tx)
 			store_rollback(conn);
-		return record_call(conn, call);
+		return 0;
 	}
+	routed->audit_after = false;
 	if ((r = audit_record_call(conn, call, true, &err)) < 0 ||
 	    (r = store_commit(conn, &err)) < 0) {
 		store_rollback(conn);
-		json_decref(call->output);
-		call->output = NULL;
-		api_fail_store(call, r, err);
+		fail_unrecorded(call, r, err);
 		return r == -ECONNRESET ? r : 0;
 	}
 	return 0;
@@ -222,17 +253,12 @@ log_event(const struct api_call *call)
 	    call->error_type ? call->error_type : "");
 }
 
+/* Answers the call; the request is gone after, the call is not. */
 static void
-call_done(int rc, void *arg)
+answer_call(struct routed_call *routed)
 {
-	struct routed_call *routed = arg;
 	struct api_call *call = &routed->call;
 
-	if (rc == -ECONNRESET && call->error_type == NULL) {
-		api_fail(call, "ServiceUnavailableException",
-		    "The database is unavailable; retry the request later");
-		call->http_status = 503;
-	}
 	log_event(call);
 	if (call->error_type != NULL) {
 		if (call->http_status >= 500)
@@ -249,7 +275,91 @@ call_done(int rc, void *arg)
 	}
 	metrics_api_request(routed->metrics, call->action->name,
 	    call->error_type, metrics_monotonic() - routed->started);
+}
+
+static void
+finish_call(struct routed_call *routed)
+{
+	answer_call(routed);
 	routed_call_free(routed);
+}
+
+/* A successful read's event, written after its answer. */
+static void
+read_recorded(int rc, const char *err, void *arg)
+{
+	struct routed_call *routed = arg;
+
+	if (rc < 0)
+		log_kv(LOG_WARNING, LOG_FIELDS("REQUEST_ID",
+		    routed->call.request_id, "ACTION",
+		    routed->call.action->name),
+		    "audit: the event of %s (request %s) could not be "
+		    "stored: %s", routed->call.action->name,
+		    routed->call.request_id, err);
+	routed_call_free(routed);
+}
+
+static void
+call_recorded(int rc, const char *err, void *arg)
+{
+	struct routed_call *routed = arg;
+
+	if (rc < 0)
+		fail_unrecorded(&routed->call, rc, err);
+	finish_call(routed);
+}
+
+static void
+call_done(int rc, void *arg)
+{
+	struct routed_call *routed = arg;
+	struct api_call *call = &routed->call;
+
+	if (rc == -ECONNRESET) {
+		/* Nothing can be recorded while the database is away. */
+		if (call->error_type == NULL) {
+			api_fail(call, "ServiceUnavailableException",
+			    "The database is unavailable; retry the request "
+			    "later");
+			call->http_status = 503;
+		}
+		finish_call(routed);
+		return;
+	}
+	if (!routed->audit_after) {
+		finish_call(routed);
+		return;
+	}
+	if (call->error_type != NULL || !call->action->read_only) {
+		/* A failure is answered once its event is stored. */
+		read_audit_submit(routed->read_audit, call, call_recorded,
+		    routed);
+		return;
+	}
+	if (!call->env->audit_reads) {
+		finish_call(routed);
+		return;
+	}
+	/*
+	 * A successful read is answered first and its event queued at once
+	 * for the next group write: the journal has its line already, and
+	 * LookupEvents waits for the queued events (router_handle).
+	 */
+	routed->user_agent = call->user_agent ? xstrdup(call->user_agent) :
+	    NULL;
+	call->user_agent = routed->user_agent;
+	read_audit_submit(routed->read_audit, call, read_recorded, routed);
+	answer_call(routed);
+}
+
+/* LookupEvents runs once the events answered before it are stored. */
+static void
+submit_after_audit(int rc, const char *err, void *arg)
+{
+	struct routed_call *routed = arg;
+
+	dbpool_submit(routed->pool, run_call, call_done, routed);
 }
 
 /* ---- the loop side --------------------------------------------------- */
@@ -352,6 +462,8 @@ router_handle(struct control_request *req, void *arg)
 		    "The request body is not a JSON object");
 	}
 	routed->req = req;
+	routed->read_audit = r->read_audit;
+	routed->pool = r->pool;
 	routed->metrics = r->metrics;
 	routed->started = metrics_monotonic();
 	routed->call.action = action;
@@ -360,12 +472,17 @@ router_handle(struct control_request *req, void *arg)
 	routed->call.uid = req->caller.uid;
 	routed->call.gid = req->caller.gid;
 	routed->call.pid = req->caller.pid;
+	memcpy(routed->call.process, req->caller.process,
+	    sizeof(routed->call.process));
 	memcpy(routed->call.request_id, req->request_id,
 	    sizeof(routed->call.request_id));
 	routed->call.now = time(NULL);
 	routed->call.user_agent = req->user_agent;
 	routed->call.input = input;
-	dbpool_submit(r->pool, run_call, call_done, routed);
+	if (action->reads_audit && !routed->audit_only)
+		read_audit_after(r->read_audit, submit_after_audit, routed);
+	else
+		dbpool_submit(r->pool, run_call, call_done, routed);
 }
 
 struct router *
@@ -375,6 +492,7 @@ router_new(struct dbpool *pool, const struct api_env *env,
 	struct router *r = xcalloc(1, sizeof(*r));
 
 	r->pool = pool;
+	r->read_audit = read_audit_new(pool);
 	r->env = env;
 	r->limits = *limits;
 	return r;
@@ -383,6 +501,9 @@ router_new(struct dbpool *pool, const struct api_env *env,
 void
 router_free(struct router *r)
 {
+	if (r == NULL)
+		return;
+	read_audit_free(r->read_audit);
 	free(r);
 }
 
@@ -402,4 +523,10 @@ void
 router_set_metrics(struct router *r, struct metrics *m)
 {
 	r->metrics = m;
+}
+
+unsigned
+router_pending_audit(const struct router *r)
+{
+	return read_audit_pending(r->read_audit);
 }

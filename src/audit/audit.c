@@ -3,19 +3,18 @@
  * work, and hands them to the store (src/store/audit.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "audit/audit.h"
 #include "common/arn.h"
 #include "common/json_wipe.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "store/store.h"
 
@@ -122,24 +121,6 @@ caller_user(struct audit_user_cache *c, uid_t uid, char *buf, size_t len)
 		user_cache_put(c, uid, now, buf);
 }
 
-/* The process name from /proc; empty if the caller already left. */
-static void
-caller_process(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static char *
 dump(const json_t *j)
 {
@@ -166,40 +147,47 @@ call_arn(const struct api_call *call)
 	return arn;
 }
 
-int
-audit_record_call(PGconn *conn, const struct api_call *call, bool in_change,
-    char **reterr_msg)
-{
-	_cleanup_free_ char *params = NULL;
-	_cleanup_free_ char *response = NULL;
-	json_t *scrubbed = audit_scrub_request(call->input);
-	char user[256], process[64], id[37];
+/* One call's event and the text it points to. */
+struct call_event {
 	struct store_audit_event e;
+	char *params;
+	char *response;
+	char user[256];
+	char process[64];
+	char id[37];
+};
+
+static void
+call_event_init(struct call_event *ce, const struct api_call *call,
+    bool in_change)
+{
+	json_t *scrubbed = audit_scrub_request(call->input);
 	const char *arn = call_arn(call);
 
-	params = dump(scrubbed);
+	ce->params = dump(scrubbed);
 	json_decref(scrubbed);
 	/* Like CloudTrail: only calls that create something have response
 	 * elements worth keeping. */
+	ce->response = NULL;
 	if (call->error_type == NULL && call->output != NULL &&
 	    json_object_get(call->output, "CertificateArn") != NULL)
-		response = dump(call->output);
-	caller_user(call->env->users, call->uid, user, sizeof(user));
-	caller_process(call->pid, process, sizeof(process));
-	uuid_v4(id);
-	e = (struct store_audit_event){
-		.event_id = id,
+		ce->response = dump(call->output);
+	caller_user(call->env->users, call->uid, ce->user, sizeof(ce->user));
+	snprintf(ce->process, sizeof(ce->process), "%s", call->process);
+	uuid_v4(ce->id);
+	ce->e = (struct store_audit_event){
+		.event_id = ce->id,
 		.event_name = call->action->name,
 		.read_only = call->action->read_only,
 		.caller_uid = call->uid,
 		.caller_gid = call->gid,
 		.caller_pid = call->pid,
-		.caller_user = user,
-		.caller_process = process[0] ? process : NULL,
+		.caller_user = ce->user,
+		.caller_process = ce->process[0] ? ce->process : NULL,
 		.source = "unix",
 		.user_agent = call->user_agent,
-		.request_params = params,
-		.response_elements = response,
+		.request_params = ce->params,
+		.response_elements = ce->response,
 		.error_code = call->error_type,
 		.error_message = call->error_type ? call->error_message : NULL,
 		.request_id = call->request_id,
@@ -208,7 +196,67 @@ audit_record_call(PGconn *conn, const struct api_call *call, bool in_change,
 		.host_name = call->env->host_name,
 		.outside_change = !in_change,
 	};
-	return store_audit_insert(conn, &e, reterr_msg);
+}
+
+static void
+call_event_clear(struct call_event *ce)
+{
+	free(ce->params);
+	free(ce->response);
+}
+
+int
+audit_record_call(PGconn *conn, const struct api_call *call, bool in_change,
+    char **reterr_msg)
+{
+	struct call_event ce;
+	int r;
+
+	call_event_init(&ce, call, in_change);
+	r = store_audit_insert(conn, &ce.e, reterr_msg);
+	call_event_clear(&ce);
+	return r;
+}
+
+int
+audit_record_calls(PGconn *conn, const struct api_call *const *calls,
+    size_t n, char **reterr_msg)
+{
+	struct call_event *ce = xcalloc(n ? n : 1, sizeof(*ce));
+	struct store_audit_event *events = xcalloc(n ? n : 1,
+	    sizeof(*events));
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		call_event_init(&ce[i], calls[i], false);
+		events[i] = ce[i].e;
+	}
+	r = store_audit_insert_many(conn, events, n, reterr_msg);
+	for (size_t i = 0; i < n; i++)
+		call_event_clear(&ce[i]);
+	free(events);
+	free(ce);
+	return r;
+}
+
+/*
+ * The journal's copy of a daemon event, as the router writes one for each
+ * control call: one line with the event's name and certificate as fields.
+ * The details stay out of it (they are in the database, and the journal
+ * needs no recipients' addresses); secrets never reach an event anyway.
+ * Written once the event is stored in its transaction: a rollback after
+ * that (the commit failing) is rare, and logged by the caller.
+ */
+static void
+log_work(const char *event_name, const char *certificate_arn,
+    const char *source, const char *event_id)
+{
+	log_kv(LOG_INFO, LOG_FIELDS("AUDIT_EVENT", event_name,
+	    "AUDIT_EVENT_ID", event_id, "AUDIT_SOURCE", source,
+	    "CERTIFICATE_ARN", certificate_arn),
+	    "audit: %s by certfleetd%s%s", event_name,
+	    certificate_arn ? " for " : "",
+	    certificate_arn ? certificate_arn : "");
 }
 
 int
@@ -219,6 +267,7 @@ audit_record_work(PGconn *conn, const char *host_name, const char *event_name,
 	_cleanup_free_ char *params = dump(details);
 	char id[37];
 	struct store_audit_event e;
+	int r;
 
 	uuid_v4(id);
 	e = (struct store_audit_event){
@@ -234,5 +283,7 @@ audit_record_work(PGconn *conn, const char *host_name, const char *event_name,
 		.certificate_arn = certificate_arn,
 		.host_name = host_name,
 	};
-	return store_audit_insert(conn, &e, reterr_msg);
+	if ((r = store_audit_insert(conn, &e, reterr_msg)) == 0)
+		log_work(event_name, certificate_arn, e.source, id);
+	return r;
 }

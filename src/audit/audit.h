@@ -10,6 +10,7 @@
 #define CERTFLEET_AUDIT_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -33,6 +34,11 @@ json_t *audit_scrub_request(const json_t *input);
  * with the change), else on its own. */
 int audit_record_call(PGconn *conn, const struct api_call *call,
     bool in_change, char **reterr_msg) _wur_;
+
+/* The events of n finished calls outside any change (reads, refusals),
+ * in one statement. Runs on a database thread. */
+int audit_record_calls(PGconn *conn, const struct api_call *const *calls,
+    size_t n, char **reterr_msg) _wur_;
 
 /* Writes an event for the daemon's own work. */
 int audit_record_work(PGconn *conn, const char *host_name,

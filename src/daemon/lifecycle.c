@@ -305,7 +305,8 @@ static void
 shutdown_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon_ctx *ctx = arg;
-	unsigned busy = control_server_busy(ctx->control);
+	unsigned busy = control_server_busy(ctx->control) +
+	    router_pending_audit(ctx->router);
 	struct timeval tv = { 0, 50 * 1000 };
 
 	if (busy == 0) {

@@ -16,6 +16,7 @@ src_daemon_libdaemon_a_SOURCES = \
 	src/api/handlers.h \
 	src/api/input.c src/api/input.h \
 	src/api/router.c src/api/router.h \
+	src/api/read_audit.c src/api/read_audit.h \
 	src/api/tags.c \
 	src/audit/audit.c src/audit/audit.h \
 	src/audit/retention.c src/audit/retention.h \
@@ -62,3 +63,5 @@ src_daemon_libdaemon_a_SOURCES += \
 # issue 4, bindings: CertFleet.CreateBinding and friends, the deployer
 src_daemon_libdaemon_a_SOURCES += src/api/bindings.c \
 	src/renewal/deploy.c src/renewal/deploy.h
+# UpdateCertificateOptions, ExportCertificate
+src_daemon_libdaemon_a_SOURCES += src/api/options.c

@@ -208,6 +208,8 @@ request_flow_kick(unsigned kicks, void *arg)
 		issuer_kick(ctx->issuer);
 	if (kicks & API_KICK_RENEWAL)
 		scheduler_kick(ctx->scheduler);
+	if (kicks & API_KICK_ISSUED)
+		scheduler_issued(ctx->scheduler);
 	if ((kicks & API_KICK_DEPLOY) && ctx->deployer != NULL)
 		deployer_sync(ctx->deployer);
 }
@@ -216,6 +218,12 @@ static void
 kick_outbox(void *arg)
 {
 	request_flow_kick(API_KICK_OUTBOX, arg);
+}
+
+static void
+kick_renewal(void *arg)
+{
+	request_flow_kick(API_KICK_RENEWAL, arg);
 }
 
 /* After an approval that left no name waiting: the issuer for a request,
@@ -298,7 +306,8 @@ request_flow_start(struct daemon_ctx *ctx)
 	    .retry_max_ms = cfg->mail_retry_max_ms,
 	    .timeout_ms = cfg->mail_timeout_ms,
 	    .max_attempts = cfg->mail_max_attempts,
-	    .max_parallel = cfg->mail_max_parallel });
+	    .max_parallel = cfg->mail_max_parallel,
+	    .metrics = ctx->metrics });
 	f->discovery = discovery_new(&(struct discovery_settings){
 	    .base = ctx->base, .pool = ctx->pool, .contacts = f->contacts,
 	    .owner = f->owner, .token_key = f->token_key,
@@ -306,7 +315,8 @@ request_flow_start(struct daemon_ctx *ctx)
 	    .message_id_domain = f->message_id_domain,
 	    .token_lifetime_ms = cfg->token_lifetime_ms,
 	    .max_parallel = cfg->discovery_max_parallel,
-	    .on_mail_queued = kick_outbox, .arg = ctx });
+	    .on_mail_queued = kick_outbox,
+	    .on_renewal_name_failed = kick_renewal, .arg = ctx });
 	f->reaper = reaper_new(ctx->base, ctx->pool,
 	    cfg->validation_timeout_ms);
 }

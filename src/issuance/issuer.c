@@ -507,6 +507,10 @@ commit_done(int rc, void *arg)
 	free(c);
 	/* Stopping: the pool is draining and takes no more work. */
 	if (!iss->stopping) {
+		/* Renewals waiting for these versions go on now, not at
+		 * their next poll. */
+		if (rc == 0)
+			request_flow_kick(API_KICK_ISSUED, iss->ctx);
 		maybe_commit(iss);
 		scan(iss);
 	}

@@ -22,6 +22,7 @@
 #include "mail/delivery.h"
 #include "mail/message.h"
 #include "mail/outbox.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "validation/token.h"
 
@@ -41,6 +42,11 @@ static const char *const send_state_names[] = {
 };
 
 enum send_outcome { OUT_SENT, OUT_RETRY, OUT_FAILED };
+
+/* The result labels of certfleet_emails_total. */
+static const char *const outcome_labels[] = {
+	[OUT_SENT] = "sent", [OUT_RETRY] = "retried", [OUT_FAILED] = "failed",
+};
 
 struct send {
 	struct outbox *o;
@@ -133,6 +139,9 @@ record_done(int rc, void *arg)
 
 	send_enter(sd, SEND_DONE);
 	o->in_flight--;
+	if (rc == 0)
+		metrics_email(o->s.metrics, sd->m.kind,
+		    outcome_labels[sd->outcome]);
 	if (rc < 0)
 		log_warning("mail %s to %s: cannot record the outcome (%s); "
 		    "the message may be sent again with the same Message-ID",
@@ -278,6 +287,11 @@ send_start(struct outbox *o, struct store_outbox_item *item)
 	sd->m = *item;
 	memset(item, 0, sizeof(*item));
 	o->in_flight++;
+	/* Claimed for the first time: it joined the queue (whichever daemon
+	 * wrote it, exactly one takes it first), so over the fleet queued =
+	 * sent + failed + those still waiting. */
+	if (sd->m.attempts == 1)
+		metrics_email(o->s.metrics, sd->m.kind, "queued");
 	if ((stale = stale_reason(sd)) != NULL) {
 		record(sd, OUT_FAILED, stale);
 		return;

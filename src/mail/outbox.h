@@ -17,6 +17,7 @@ struct event_base;
 struct dbpool;
 struct curl_loop;
 struct mail_delivery_settings;
+struct metrics;
 struct outbox;
 
 struct outbox_settings {
@@ -32,6 +33,9 @@ struct outbox_settings {
 	int64_t retry_min_ms, retry_max_ms, timeout_ms;
 	int max_attempts;
 	int max_parallel;
+	/* Counts each message's first attempt and every recorded outcome
+	 * (metrics_email); borrowed, NULL: not counted. */
+	struct metrics *metrics;
 };
 
 struct outbox *outbox_new(const struct outbox_settings *s);

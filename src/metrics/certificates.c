@@ -13,6 +13,18 @@
  * time (cert_reader). A snapshot is freed when the last reply that refers
  * to it has been sent. When a refresh fails (database down) the previous
  * snapshot stays: the figures must not vanish exactly when things break.
+ *
+ * The same job reads every binding endpoint's probe results (a second
+ * streamed query) and the mail queue's depth, which are the fleet's, not
+ * this daemon's: they live in the database, so they survive restarts and
+ * every daemon shows the same.
+ *
+ * Every certificate has a renewal status sample set and a due time
+ * whatever its state: renewal_status "NONE" is 1 for a certificate that
+ * has never been through a managed renewal (imported, pending, or issued
+ * and not yet due), and the due time is +Inf when no renewal is planned
+ * (not certfleet-issued, not ISSUED, or bound nowhere), so that "due time
+ * in the past" never fires for it and the series never disappears.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -39,10 +51,15 @@ enum cert_family {
 	CF_RENEWAL_STATUS,
 	CF_RENEWAL_DUE,
 	CF_IN_USE,
+	CF_CHECKS_PASSED,
+	CF_ENDPOINT_MATCH,
+	CF_ENDPOINT_SUCCESS,
 	CF__COUNT
 };
 
 #define CERT_LABELS { "certificate_arn", "domain_name", "type", "status", NULL }
+#define ENDPOINT_LABELS { "certificate_arn", "binding_arn", "address",	\
+	"port", "server_name", NULL }
 
 static const struct metric_desc cert_families[CF__COUNT] = {
 	[CF_INVENTORY] = { "certfleet_certificates", METRIC_GAUGE, NULL,
@@ -58,23 +75,43 @@ static const struct metric_desc cert_families[CF__COUNT] = {
 	    CERT_LABELS, NULL, 0 },
 	[CF_RENEWAL_STATUS] = { "certfleet_certificate_renewal_status",
 	    METRIC_GAUGE, NULL,
-	    "Managed renewal status: 1 for the current one, 0 for the others.",
+	    "Managed renewal status: 1 for the current one, 0 for the others; "
+	    "NONE: never renewed by certfleet.",
 	    { "certificate_arn", "renewal_status", NULL }, NULL, 0 },
 	[CF_RENEWAL_DUE] = {
 	    "certfleet_certificate_renewal_due_timestamp_seconds",
-	    METRIC_GAUGE, "seconds", "When the next renewal is planned.",
+	    METRIC_GAUGE, "seconds",
+	    "When the next renewal is planned; +Inf when none is.",
 	    { "certificate_arn", NULL }, NULL, 0 },
 	[CF_IN_USE] = { "certfleet_certificate_in_use", METRIC_GAUGE, NULL,
 	    "Whether bindings deploy the certificate (1) or not (0).",
 	    { "certificate_arn", NULL }, NULL, 0 },
+	[CF_CHECKS_PASSED] = {
+	    "certfleet_certificate_dns_check_last_success_timestamp_seconds",
+	    METRIC_GAUGE, "seconds",
+	    "The last renewal check in which every name passed its DNS check "
+	    "(and the probe of an endpoint naming it).",
+	    { "certificate_arn", NULL }, NULL, 0 },
+	[CF_ENDPOINT_MATCH] = { "certfleet_endpoint_certificate_match",
+	    METRIC_GAUGE, NULL,
+	    "Whether a binding's endpoint served the current version of its "
+	    "certificate at its last probe (1) or not (0).",
+	    ENDPOINT_LABELS, NULL, 0 },
+	[CF_ENDPOINT_SUCCESS] = {
+	    "certfleet_endpoint_probe_last_success_timestamp_seconds",
+	    METRIC_GAUGE, "seconds",
+	    "The last probe that found a binding's endpoint serving its "
+	    "certificate on every address.",
+	    ENDPOINT_LABELS, NULL, 0 },
 };
 
 /* The enums of the schema (sql/001_initial.sql), for the inventory. */
 static const char *const statuses[] = { "PENDING_VALIDATION", "ISSUED",
 	"INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED" };
 static const char *const types[] = { "IMPORTED", "AMAZON_ISSUED", "PRIVATE" };
+/* ACM's RenewalStatus values, and ours for "never renewed" (last). */
 static const char *const renewal_statuses[] = { "PENDING_AUTO_RENEWAL",
-	"PENDING_VALIDATION", "SUCCESS", "FAILED" };
+	"PENDING_VALIDATION", "SUCCESS", "FAILED", "NONE" };
 
 /*
  * zlib's level for the cached figures, measured at 100,000 certificates
@@ -98,6 +135,7 @@ struct refresh_job {
 	double started;			/* metrics_monotonic() when queued */
 	double took;			/* seconds on the database thread */
 	size_t inventory[ELEMENTSOF(statuses)][ELEMENTSOF(types)];
+	int64_t mail_messages, mail_oldest;	/* the mail queue */
 	char *err;
 };
 
@@ -124,18 +162,29 @@ cert_snapshot_built_at(const struct cert_snapshot *s)
 
 /* ---- on the database thread ------------------------------------------- */
 
+/* One sample line: the value v, or +Inf when infinite. */
 static void
-sample(struct refresh_job *job, enum cert_family f,
-    const char *const *values, int64_t v)
+sample_line(struct refresh_job *job, enum cert_family f,
+    const char *const *values, int64_t v, bool infinite)
 {
 	struct expo_buf *b = &job->line;
 
 	b->len = 0;
 	expo_sample_start(b, cert_families[f].name, NULL,
 	    cert_families[f].labels, values, NULL, NULL);
-	expo_int(b, v);
+	if (infinite)
+		expo_buf_puts(b, "+Inf");
+	else
+		expo_int(b, v);
 	expo_buf_add(b, "\n", 1);
 	gzpart_writer_add(job->w[f], b->data, b->len);
+}
+
+static void
+sample(struct refresh_job *job, enum cert_family f,
+    const char *const *values, int64_t v)
+{
+	sample_line(job, f, values, v, false);
 }
 
 static int
@@ -162,15 +211,30 @@ add_cert(const struct store_metrics_cert *c, void *arg)
 		sample(job, CF_NOT_AFTER, cert, c->not_after);
 	if (c->has_not_before)
 		sample(job, CF_NOT_BEFORE, cert, c->not_before);
-	for (size_t i = 0; c->renewal_status != NULL &&
-	    i < ELEMENTSOF(renewal_statuses); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(renewal_statuses); i++) {
 		arn[1] = renewal_statuses[i];
-		sample(job, CF_RENEWAL_STATUS, arn,
-		    strcmp(c->renewal_status, renewal_statuses[i]) == 0);
+		sample(job, CF_RENEWAL_STATUS, arn, strcmp(c->renewal_status ?
+		    c->renewal_status : "NONE", renewal_statuses[i]) == 0);
 	}
-	if (c->has_next_due)
-		sample(job, CF_RENEWAL_DUE, arn, c->next_due);
+	arn[1] = NULL;
+	sample_line(job, CF_RENEWAL_DUE, arn, c->next_due, !c->has_next_due);
 	sample(job, CF_IN_USE, arn, c->in_use);
+	if (c->has_checks_passed)
+		sample(job, CF_CHECKS_PASSED, arn, c->checks_passed);
+}
+
+static void
+add_endpoint(const struct store_metrics_endpoint *e, void *arg)
+{
+	struct refresh_job *job = arg;
+	const char *v[] = { e->certificate_arn, e->binding_arn, e->address,
+		e->port, e->server_name };
+
+	/* Never probed: nothing is known, and no sample claims otherwise. */
+	if (e->probed)
+		sample(job, CF_ENDPOINT_MATCH, v, e->match);
+	if (e->has_succeeded)
+		sample(job, CF_ENDPOINT_SUCCESS, v, e->succeeded);
 }
 
 static void
@@ -196,6 +260,12 @@ refresh_work(PGconn *conn, void *arg)
 	for (int i = 0; i < CF__COUNT; i++)
 		job->w[i] = gzpart_writer_new(CERT_GZIP_LEVEL);
 	r = store_metrics_certificates(conn, add_cert, job, &job->err);
+	if (r == 0)
+		r = store_metrics_endpoints(conn, add_endpoint, job,
+		    &job->err);
+	if (r == 0)
+		r = store_metrics_mail_queue(conn, &job->mail_messages,
+		    &job->mail_oldest, &job->err);
 	if (r < 0) {
 		job_writers_free(job);
 		return r;
@@ -227,6 +297,9 @@ refresh_done(int rc, void *arg)
 	if (rc == 0) {
 		cert_snapshot_unref(m->snapshot);
 		m->snapshot = TAKE_PTR(job->snap);
+		m->mail_known = true;
+		m->mail_messages = job->mail_messages;
+		m->mail_oldest = job->mail_oldest;
 		metric_set(m->reg, M_CERT_CACHE_REFRESH, NULL, job->took);
 		log_debug("metrics: certificate figures read in %.3f s "
 		    "(%.3f s after queueing)", job->took,

@@ -27,7 +27,7 @@ enum metric_type {
 	METRIC_HISTOGRAM,
 };
 
-#define METRIC_MAX_LABELS 4
+#define METRIC_MAX_LABELS 5
 
 /* One metric family. */
 struct metric_desc {

@@ -74,9 +74,36 @@ struct metric_registry;
 	X(RENEWALS, COUNTER, "certfleet_renewals", NULL, LABELS("result"),	\
 	    none,							\
 	    "Managed renewals this daemon finished, by result (success, backoff, failed, validation).") \
+	X(RENEWALS_STARTED, COUNTER, "certfleet_renewals_started", NULL,	\
+	    LABELS("reason"), none,					\
+	    "Managed renewals this daemon started, by reason (due, requested, retry).") \
 	X(STALE_ENDPOINTS, COUNTER, "certfleet_renewal_stale_endpoints", NULL, \
 	    NO_LABELS, none,						\
-	    "Probes after a renewal's deployment that found an endpoint still serving another certificate.")
+	    "Probes after a renewal's deployment that found an endpoint still serving another certificate.") \
+	X(DNS_CHECKS, COUNTER, "certfleet_dns_checks", NULL, LABELS("result"), \
+	    none,							\
+	    "Names whose renewal DNS check this daemon finished, by result (ok, outside, nxdomain, nodata, timeout, error).") \
+	X(DNS_DURATION, HISTOGRAM, "certfleet_dns_check_duration_seconds",	\
+	    "seconds", NO_LABELS, dns,					\
+	    "Time from a name's A and AAAA queries to its DNS check verdict.") \
+	X(TLS_PROBES, COUNTER, "certfleet_tls_probes", NULL, LABELS("result"), \
+	    none,							\
+	    "Endpoint addresses this daemon probed, by result (ok, mismatch, connect_error, timeout, handshake_error, resolve_error).") \
+	X(TLS_DURATION, HISTOGRAM, "certfleet_tls_probe_duration_seconds",	\
+	    "seconds", NO_LABELS, tls,					\
+	    "Time from the connect to an endpoint address to the probe's result (resolution failures not included).") \
+	X(EMAILS, COUNTER, "certfleet_emails", NULL, LABELS("kind", "result"), \
+	    none,							\
+	    "Emails of the mail queue this daemon handled, by kind (validation, expiry, renewal, other) and result (queued: first attempt begun; sent; retried; failed).") \
+	X(MAIL_QUEUE, GAUGE, "certfleet_mail_queue_messages", NULL, NO_LABELS, \
+	    none,							\
+	    "Emails waiting in the queue or being sent, from the database (every daemon's), as of the last certificate figures.") \
+	X(MAIL_QUEUE_AGE, GAUGE, "certfleet_mail_queue_oldest_age_seconds",	\
+	    "seconds", NO_LABELS, none,					\
+	    "Age of the oldest email waiting in the queue or being sent; 0 when there is none.") \
+	X(EXPIRY_EVENTS, COUNTER, "certfleet_expiry_events", NULL, NO_LABELS, \
+	    none,							\
+	    "Expiry events this daemon sent (approaching expiration, or expired).")
 
 #define METRIC_ENUM(id, type, name, unit, labels, buckets, help) M_##id,
 enum metric_id {
@@ -109,6 +136,11 @@ struct metrics {
 	bool ping_ok;			/* the last ping's result */
 	double ping_ok_at;		/* monotonic seconds of the last success */
 	char *ping_why;			/* why the last ping failed */
+
+	/* the mail queue, from the database (certificates.c) */
+	bool mail_known;		/* read at least once */
+	int64_t mail_messages;
+	int64_t mail_oldest;		/* epoch seconds; 0: none */
 
 	/* database reconnects */
 	atomic_bool db_was_up;		/* up at least once */
@@ -144,6 +176,10 @@ void cert_reader_free(struct cert_reader *r);
 /* process.c: process_* figures into the registry. */
 double process_start_time(void);
 void process_update(struct metric_registry *reg);
+
+/* metrics.c: the kind label of an email for mail_outbox.kind (any case):
+ * "validation", "expiry", "renewal", else "other". */
+const char *metrics_email_kind_label(const char *kind);
 
 /* metrics.c: the whole exposition, as one gzip member into out. */
 void metrics_render_gzip(struct metrics *m, enum expo_format fmt,

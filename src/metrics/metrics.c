@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -27,9 +28,28 @@ static const double api_buckets[] = {
 	2.5, 5, 10,
 };
 
+/* A name's A and AAAA queries: a cached answer in a millisecond, a
+ * resolver that times out after [dns] timeout times tries (seconds). */
+static const double dns_buckets[] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+	10, 30,
+};
+
+/* Connect and handshake to one address: a millisecond on loopback, up
+ * to [renewal] probe_timeout (10 s by default) for one that never
+ * answers. */
+static const double tls_buckets[] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+	10, 30,
+};
+
 /* Bucket sets by name, for the table. */
 #define BUCKETS_api api_buckets
 #define N_BUCKETS_api ELEMENTSOF(api_buckets)
+#define BUCKETS_dns dns_buckets
+#define N_BUCKETS_dns ELEMENTSOF(dns_buckets)
+#define BUCKETS_tls tls_buckets
+#define N_BUCKETS_tls ELEMENTSOF(tls_buckets)
 #define BUCKETS_none NULL
 #define N_BUCKETS_none 0
 
@@ -42,6 +62,54 @@ static const double api_buckets[] = {
 static const struct metric_desc metric_table[] = {
 	METRIC_LIST(METRIC_DESC)
 };
+
+/*
+ * The label values each labelled counter starts with, at zero: a series
+ * that appears only with its first increment cannot be told from one
+ * that was lost, and rate() misses that first increment.
+ */
+static const char *const dns_results[] = { "ok", "outside", "nxdomain",
+	"nodata", "timeout", "error" };
+static const char *const tls_results[] = { "ok", "mismatch",
+	"connect_error", "timeout", "handshake_error", "resolve_error" };
+static const char *const email_kinds[] = { "validation", "expiry",
+	"renewal", "other" };
+static const char *const email_results[] = { "queued", "sent", "retried",
+	"failed" };
+
+const char *
+metrics_email_kind_label(const char *kind)
+{
+	for (size_t i = 0; kind != NULL && i < ELEMENTSOF(email_kinds); i++)
+		if (strcasecmp(kind, email_kinds[i]) == 0)
+			return email_kinds[i];
+	return "other";
+}
+
+static void
+counters_init(struct metric_registry *reg)
+{
+	const char *v[2];
+
+	for (size_t i = 0; i < ELEMENTSOF(dns_results); i++) {
+		v[0] = dns_results[i];
+		metric_add(reg, M_DNS_CHECKS, v, 0);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(tls_results); i++) {
+		v[0] = tls_results[i];
+		metric_add(reg, M_TLS_PROBES, v, 0);
+	}
+	for (size_t k = 0; k < ELEMENTSOF(email_kinds); k++)
+		for (size_t i = 0; i < ELEMENTSOF(email_results); i++) {
+			v[0] = email_kinds[k];
+			v[1] = email_results[i];
+			metric_add(reg, M_EMAILS, v, 0);
+		}
+	metric_add(reg, M_EXPIRY_EVENTS, NULL, 0);
+	/* Histograms without labels: one child, no observation yet. */
+	metric_add(reg, M_DNS_DURATION, NULL, 0);
+	metric_add(reg, M_TLS_DURATION, NULL, 0);
+}
 
 double
 metrics_monotonic(void)
@@ -79,6 +147,7 @@ metrics_new(const struct metrics_settings *s)
 	metric_set(m->reg, M_BUILD_INFO, version, 1);
 	metric_set(m->reg, M_DB_UP, NULL, 0);
 	metric_add(m->reg, M_DB_RECONNECTS, NULL, 0);
+	counters_init(m->reg);
 	return m;
 }
 
@@ -146,10 +215,71 @@ metrics_renewal(struct metrics *m, const char *result)
 }
 
 void
+metrics_renewal_started(struct metrics *m, const char *reason)
+{
+	const char *labels[] = { reason };
+
+	if (m != NULL)
+		metric_add(m->reg, M_RENEWALS_STARTED, labels, 1);
+}
+
+void
 metrics_stale_endpoint(struct metrics *m)
 {
 	if (m != NULL)
 		metric_add(m->reg, M_STALE_ENDPOINTS, NULL, 1);
+}
+
+void
+metrics_dns_check(struct metrics *m, const char *result, double seconds)
+{
+	const char *labels[] = { result };
+
+	if (m == NULL)
+		return;
+	metric_add(m->reg, M_DNS_CHECKS, labels, 1);
+	if (seconds >= 0)
+		metric_observe(m->reg, M_DNS_DURATION, NULL, seconds);
+}
+
+void
+metrics_tls_probe(struct metrics *m, const char *result, double seconds)
+{
+	const char *labels[] = { result };
+
+	if (m == NULL)
+		return;
+	metric_add(m->reg, M_TLS_PROBES, labels, 1);
+	if (seconds >= 0)
+		metric_observe(m->reg, M_TLS_DURATION, NULL, seconds);
+}
+
+void
+metrics_dns_check_observer(void *arg, const char *result, double seconds)
+{
+	metrics_dns_check(arg, result, seconds);
+}
+
+void
+metrics_tls_probe_observer(void *arg, const char *result, double seconds)
+{
+	metrics_tls_probe(arg, result, seconds);
+}
+
+void
+metrics_email(struct metrics *m, const char *kind, const char *result)
+{
+	const char *labels[] = { metrics_email_kind_label(kind), result };
+
+	if (m != NULL)
+		metric_add(m->reg, M_EMAILS, labels, 1);
+}
+
+void
+metrics_expiry_events(struct metrics *m, size_t n)
+{
+	if (m != NULL && n > 0)
+		metric_add(m->reg, M_EXPIRY_EVENTS, NULL, (double)n);
 }
 
 void
@@ -167,12 +297,31 @@ metrics_db_state(struct metrics *m, bool up)
 		metric_add(m->reg, M_DB_RECONNECTS, NULL, 1);
 }
 
+/* The mail queue as last read; the age counts on until the next read. */
+static void
+mail_queue_update(struct metrics *m, double now)
+{
+	double age = 0;
+
+	if (!m->mail_known)
+		return;
+	if (m->mail_messages > 0 && m->mail_oldest > 0 &&
+	    now > (double)m->mail_oldest)
+		age = now - (double)m->mail_oldest;
+	metric_set(m->reg, M_MAIL_QUEUE, NULL, (double)m->mail_messages);
+	metric_set(m->reg, M_MAIL_QUEUE_AGE, NULL, age);
+}
+
 /* The registry's families, their figures refreshed, into b. */
 static void
 render_registry(struct metrics *m, enum expo_format fmt, struct expo_buf *b)
 {
-	metric_set(m->reg, M_CLOCK, NULL, wall_clock());
-	metric_set(m->reg, M_DB_UP, NULL, dbpool_is_up(m->s.pool) ? 1 : 0);
+	double now = wall_clock();
+
+	metric_set(m->reg, M_CLOCK, NULL, now);
+	metric_set(m->reg, M_DB_UP, NULL,
+	    m->s.pool != NULL && dbpool_is_up(m->s.pool) ? 1 : 0);
+	mail_queue_update(m, now);
 	if (m->start_time > 0)
 		metric_set(m->reg, M_PROCESS_START, NULL, m->start_time);
 	if (m->snapshot != NULL)

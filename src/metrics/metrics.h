@@ -9,13 +9,14 @@
  * listener on [metrics] listen serving /metrics, /healthz and /readyz.
  *
  * Everything here runs on the loop thread except where noted; the update
- * calls (metrics_api_request, metrics_db_state) are also safe from other
- * threads.
+ * calls (metrics_api_request, metrics_db_state, metrics_dns_check, ...)
+ * are also safe from other threads.
  */
 #ifndef CERTFLEET_METRICS_METRICS_H
 #define CERTFLEET_METRICS_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/cleanup.h"
@@ -63,5 +64,33 @@ void metrics_deployment(struct metrics *m, bool ok);
  * stale endpoint was seen after deployment (renewal/scheduler.c). */
 void metrics_renewal(struct metrics *m, const char *result);
 void metrics_stale_endpoint(struct metrics *m);
+/* A renewal began: reason "due" (the scan found it), "requested"
+ * (RenewCertificate) or "retry" (after a backoff). m may be NULL. */
+void metrics_renewal_started(struct metrics *m, const char *reason);
+
+/*
+ * One name's DNS check, and one endpoint address's TLS probe, finished
+ * with a result label (renewal/dns_check.h, renewal/tls_probe.h) after
+ * seconds; seconds < 0: no duration (a probe whose endpoint did not
+ * resolve). m may be NULL.
+ */
+void metrics_dns_check(struct metrics *m, const char *result,
+    double seconds);
+void metrics_tls_probe(struct metrics *m, const char *result,
+    double seconds);
+/* The same, as the observers of struct dns_checker_settings and struct
+ * tls_prober_settings: arg is the struct metrics (or NULL). */
+void metrics_dns_check_observer(void *arg, const char *result,
+    double seconds);
+void metrics_tls_probe_observer(void *arg, const char *result,
+    double seconds);
+/*
+ * An email of the queue: kind as mail_outbox.kind (VALIDATION, EXPIRY,
+ * RENEWAL, OTHER; any case), result "queued" (its first attempt begins),
+ * "sent", "retried" or "failed" (mail/outbox.c). m may be NULL.
+ */
+void metrics_email(struct metrics *m, const char *kind, const char *result);
+/* n expiry events were sent (renewal/expiry.c); safe from any thread. */
+void metrics_expiry_events(struct metrics *m, size_t n);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -60,6 +61,8 @@ struct name_job {
 	char *reason;
 	size_t n_outside;	/* addresses outside the networks */
 	size_t first_outside;	/* index in addrs of the first one */
+	const char *result;	/* dns_check_result_label() */
+	struct timespec started;	/* CLOCK_MONOTONIC, queries sent */
 };
 
 struct dns_check {
@@ -77,6 +80,8 @@ struct dns_checker {
 	struct event_base *base;
 	struct ares_loop *ares;
 	struct nets *nets;
+	void (*observe)(void *arg, const char *result, double seconds);
+	void *observe_arg;
 	unsigned max_in_flight, in_flight;
 	TAILQ_HEAD(job_queue, name_job) waiting;
 	LIST_HEAD(check_list, dns_check) checks;
@@ -95,6 +100,33 @@ dns_verdict_name(enum dns_verdict v)
 	if ((unsigned)v >= ELEMENTSOF(verdict_names))
 		return "?";
 	return verdict_names[v];
+}
+
+const char *
+dns_check_result_label(enum dns_verdict verdict, bool outside, bool nxdomain,
+    bool timed_out)
+{
+	switch (verdict) {
+	case DNS_CHECK_PASS:
+		return "ok";
+	case DNS_CHECK_FAIL:
+		return outside ? "outside" : nxdomain ? "nxdomain" : "nodata";
+	case DNS_CHECK_UNDECIDED:
+		return timed_out ? "timeout" : "error";
+	case DNS_CHECK_SKIPPED:
+		break;
+	}
+	return "error";
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static struct nets *
@@ -195,6 +227,8 @@ decide(struct name_job *job)
 		    job->name);
 	else
 		job->verdict = DNS_CHECK_PASS;
+	job->result = dns_check_result_label(job->verdict, job->n_outside > 0,
+	    nxdomain, undecided != NULL && undecided->status == ARES_ETIMEOUT);
 }
 
 static void
@@ -247,6 +281,9 @@ job_finished(struct name_job *job)
 
 	decide(job);
 	job->done = true;
+	if (c->observe != NULL)
+		c->observe(c->observe_arg, job->result,
+		    seconds_since(&job->started));
 	c->in_flight--;
 	if (++check->n_done == check->n_jobs)
 		event_active(check->finish_ev, EV_TIMEOUT, 0);
@@ -280,6 +317,7 @@ job_start(struct dns_checker *c, struct name_job *job)
 
 	c->in_flight++;
 	job->pending = 2;
+	clock_gettime(CLOCK_MONOTONIC, &job->started);
 	/* ares_query may answer at once (a bad name): pending covers it. */
 	ares_query(ch, job->name, ns_c_in, ns_t_a, on_answer, &job->q[0]);
 	ares_query(ch, job->name, ns_c_in, ns_t_aaaa, on_answer, &job->q[1]);
@@ -435,6 +473,8 @@ dns_checker_new(struct event_base *base, struct ares_loop *ares,
 	c->nets = nets;
 	c->max_in_flight = s->max_in_flight ? s->max_in_flight :
 	    DEFAULT_IN_FLIGHT;
+	c->observe = s->observe;
+	c->observe_arg = s->observe_arg;
 	TAILQ_INIT(&c->waiting);
 	LIST_INIT(&c->checks);
 	*out = c;

@@ -22,6 +22,7 @@
 #ifndef CERTFLEET_RENEWAL_DNS_CHECK_H
 #define CERTFLEET_RENEWAL_DNS_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/cleanup.h"
@@ -41,6 +42,14 @@ enum dns_verdict {
 struct dns_checker_settings {
 	const char *managed_networks;	/* "10.0.0.0/8, 2001:db8::/32" */
 	unsigned max_in_flight;		/* names resolved at once; 0 = 64 */
+	/*
+	 * Called once per name resolved (not for wildcards, nor for names of
+	 * a cancelled check), on the loop thread, with the name's result
+	 * label (dns_check_result_label) and the seconds from its queries to
+	 * its verdict. For the metrics; NULL: nobody counts.
+	 */
+	void (*observe)(void *arg, const char *result, double seconds);
+	void *observe_arg;
 };
 
 struct dns_name_result {
@@ -91,5 +100,16 @@ int dns_check_start(struct dns_checker *c, const char *const *names,
 void dns_check_cancel(struct dns_check *check);
 
 const char *dns_verdict_name(enum dns_verdict v);	/* "PASS", ... */
+
+/*
+ * A name's result as a short fixed label, for counting: "ok" (PASS),
+ * "outside" (an address outside managed_networks), "nxdomain", "nodata"
+ * (no A or AAAA record), "timeout" (an undecided look-up that timed out)
+ * or "error" (undecided otherwise: SERVFAIL, REFUSED, ...). The reason
+ * that decided the verdict wins, in that order, as in dns_name_result's
+ * reason.
+ */
+const char *dns_check_result_label(enum dns_verdict verdict, bool outside,
+    bool nxdomain, bool timed_out);
 
 #endif

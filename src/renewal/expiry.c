@@ -10,11 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <openssl/rand.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "mail/message.h"
+#include "metrics/metrics.h"
 #include "renewal/expiry.h"
 #include "store/db.h"
 #include "store/renewal.h"
@@ -113,21 +116,41 @@ queue_event(PGconn *conn, const struct notice_settings *ns,
 	    .body = msg, .kind = "EXPIRY" }, reterr_msg);
 }
 
+/* The audit trail's copy of an event: the daemon's own work. */
+static int
+audit_event(PGconn *conn, const struct notice_settings *ns,
+    const struct store_expiry *e, bool mailed, char **reterr_msg)
+{
+	json_t *details = json_pack("{s:I, s:b, s:s?}", "NotAfter",
+	    (json_int_t)e->not_after, "Expired", e->expired, "Recipient",
+	    mailed ? ns->email : NULL);
+	int r;
+
+	r = audit_record_work(conn, ns->host_name, "ExpiryEvent", e->arn,
+	    details, "certfleetd", reterr_msg);
+	json_decref(details);
+	return r;
+}
+
 static int
 run_locked(PGconn *conn, const struct notice_settings *ns, int limit,
     struct expiry_report *out, char **reterr_msg)
 {
+	bool mail = ns->email != NULL && ns->email[0] != '\0';
 	int r;
 
 	if ((r = store_expiry_claim(conn, ns->interval_ms, limit, &out->v,
 	    &out->n, reterr_msg)) < 0)
 		return r;
 	out->more = out->n == (size_t)limit;
-	if (ns->email == NULL || ns->email[0] == '\0')
-		return 0;
-	for (size_t i = 0; i < out->n; i++)
-		if ((r = queue_event(conn, ns, &out->v[i], reterr_msg)) < 0)
+	for (size_t i = 0; i < out->n; i++) {
+		if (mail && (r = queue_event(conn, ns, &out->v[i],
+		    reterr_msg)) < 0)
 			return r;
+		if ((r = audit_event(conn, ns, &out->v[i], mail,
+		    reterr_msg)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -145,6 +168,8 @@ expiry_run(PGconn *conn, const struct notice_settings *ns, int limit,
 	r = store_tx_leave(conn, own, r, reterr_msg);
 	if (r < 0)
 		expiry_report_clear(out);
+	else
+		metrics_expiry_events(ns->metrics, out->n);
 	return r;
 }
 

@@ -19,15 +19,18 @@
 #include "common/cleanup.h"
 
 typedef struct pg_conn PGconn;
+struct metrics;
 struct store_expiry;
 
 /* What a notice needs; copied at submit, read on a database thread. */
 struct notice_settings {
 	char *email;		/* "" or NULL: journal only */
 	char *sender;		/* From: */
-	char *host_name;	/* Message-ID's right side */
+	char *host_name;	/* Message-ID's right side, audit events */
 	char *account, *region;
 	int64_t interval_ms;	/* expiry_event_interval */
+	struct metrics *metrics;	/* counts expiry events; borrowed,
+					   NULL: none */
 };
 
 void notice_settings_clear(struct notice_settings *n);
@@ -43,8 +46,9 @@ void expiry_report_clear(struct expiry_report *r);
 
 /*
  * On a database thread, in its own transaction: claims the due expiry
- * work (at most `limit` rows) and queues an email per event when an
- * address is configured.
+ * work (at most `limit` rows), records an audit event ("ExpiryEvent") and
+ * queues an email per event when an address is configured. Once that
+ * commits, the events are counted (ns->metrics).
  */
 int expiry_run(PGconn *conn, const struct notice_settings *ns, int limit,
     struct expiry_report *out, char **reterr_msg) _wur_;

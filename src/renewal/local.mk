@@ -16,7 +16,8 @@ src_renewal_librenewal_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 src_renewal_librenewal_a_SOURCES = \
 	src/renewal/cidr.c src/renewal/cidr.h \
 	src/renewal/dns_check.c src/renewal/dns_check.h \
-	src/renewal/tls_probe.c src/renewal/tls_probe.h
+	src/renewal/tls_probe.c src/renewal/tls_probe.h \
+	src/renewal/clock_step.c src/renewal/clock_step.h
 RENEWAL_LIBS = src/renewal/librenewal.a $(LIBEVENT_LIBS) $(CARES_LIBS) \
 	$(OPENSSL_LIBS)
 # issue 4, bindings: writing a binding's files (no daemon context)
@@ -26,4 +27,9 @@ src_renewal_librenewal_a_CFLAGS += $(JANSSON_CFLAGS)
 # issue 4: the scheduler and expiry events (need the daemon context)
 src_daemon_libdaemon_a_SOURCES += src/renewal/scheduler.c \
 	src/renewal/scheduler.h src/renewal/expiry.c src/renewal/expiry.h
+# the scheduler in three: the scan (scheduler.c), one certificate's
+# states (machine.c) and the database jobs (renewal_jobs.c)
+src_daemon_libdaemon_a_SOURCES += src/renewal/machine.c \
+	src/renewal/machine.h src/renewal/renewal_jobs.c \
+	src/renewal/renewal_jobs.h
 src_daemon_libdaemon_a_SOURCES += src/api/renewal.c

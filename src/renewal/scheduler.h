@@ -12,7 +12,7 @@
  * due time and are never renewed.
  *
  * Each tick ([renewal] scan_interval, and at once when the wall clock is
- * seen to jump against the monotonic one) claims due rows through the
+ * stepped: renewal/clock_step.h) claims due rows through the
  * partial index on next_due_at with FOR UPDATE SKIP LOCKED and a lease
  * ([renewal] lease_duration), so each certificate is renewed by one daemon
  * at a time, and a daemon that dies leaves its work to another once the
@@ -70,6 +70,12 @@ void scheduler_kick(struct scheduler *s);
  * For the deployer (renewal/deploy.h) to call; ids, not pointers.
  */
 void scheduler_deployed(struct scheduler *s, int64_t binding_id, int rc);
+
+/*
+ * The issuer committed new versions (loop thread): renewals waiting for
+ * theirs look now rather than at their next poll.
+ */
+void scheduler_issued(struct scheduler *s);
 
 /*
  * Shutdown: scheduler_stop() before dbpool_free() (no new claims; leases

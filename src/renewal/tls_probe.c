@@ -75,6 +75,7 @@ struct attempt {
 	bool ev_set;
 	struct timeval deadline;	/* on CLOCK_MONOTONIC: a step of the
 					   wall clock changes no time-out */
+	struct timeval started;		/* CLOCK_MONOTONIC, at the connect */
 	struct tls_addr_result res;
 	char address[INET6_ADDRSTRLEN];
 	char fingerprint[FP_HEX_LEN + 1];
@@ -113,6 +114,8 @@ struct tls_prober {
 	struct timeval timeout;
 	unsigned max_in_flight, max_per_host, in_flight;
 	bool pumping;
+	void (*observe)(void *arg, const char *result, double seconds);
+	void *observe_arg;
 	void *hosts;		/* tsearch tree of struct host_slot */
 	TAILQ_HEAD(host_queue, host_slot) ready;
 	LIST_HEAD(probe_list, tls_probe) probes;
@@ -131,6 +134,21 @@ static const char *const status_names[] = {
 	[TLS_ADDR_TIMEOUT] = "TIMEOUT",
 	[TLS_ADDR_HANDSHAKE_FAILED] = "HANDSHAKE_FAILED",
 };
+
+static const char *const status_labels[] = {
+	[TLS_ADDR_OK] = "ok",
+	[TLS_ADDR_MISMATCH] = "mismatch",
+	[TLS_ADDR_CONNECT_FAILED] = "connect_error",
+	[TLS_ADDR_TIMEOUT] = "timeout",
+	[TLS_ADDR_HANDSHAKE_FAILED] = "handshake_error",
+};
+
+const char *
+tls_addr_status_label(enum tls_addr_status s)
+{
+	return (unsigned)s < ELEMENTSOF(status_labels) ? status_labels[s] :
+	    "handshake_error";
+}
 
 const char *
 tls_probe_verdict_name(enum tls_probe_verdict v)
@@ -266,12 +284,39 @@ attempt_free(struct attempt *a)
 	free(a);
 }
 
+static void on_socket(evutil_socket_t fd, short what, void *arg);
+
+static void
+monotonic_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+}
+
+static void
+attempt_observe(struct attempt *a, enum tls_addr_status status)
+{
+	struct tls_prober *p = a->probe->prober;
+	struct timeval now, took;
+
+	if (p->observe == NULL)
+		return;
+	monotonic_now(&now);
+	timersub(&now, &a->started, &took);
+	p->observe(p->observe_arg, tls_addr_status_label(status),
+	    (double)took.tv_sec + (double)took.tv_usec / 1e6);
+}
+
 static void
 attempt_finish(struct attempt *a, enum tls_addr_status status, char *error)
 {
 	struct tls_probe *probe = a->probe;
 	struct tls_prober *p = probe->prober;
 
+	attempt_observe(a, status);
 	if (a->ssl != NULL && status != TLS_ADDR_TIMEOUT &&
 	    SSL_is_init_finished(a->ssl))
 		(void)SSL_shutdown(a->ssl);	/* close_notify, once */
@@ -286,17 +331,6 @@ attempt_finish(struct attempt *a, enum tls_addr_status status, char *error)
 	pump(p);
 }
 
-static void on_socket(evutil_socket_t fd, short what, void *arg);
-
-static void
-monotonic_now(struct timeval *tv)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	tv->tv_sec = ts.tv_sec;
-	tv->tv_usec = ts.tv_nsec / 1000;
-}
 
 /* Wait for the socket, for what is left of the attempt's time. */
 static void
@@ -470,6 +504,7 @@ attempt_start(struct attempt *a)
 	struct timeval now;
 
 	monotonic_now(&now);
+	a->started = now;
 	timeradd(&now, &p->timeout, &a->deadline);
 	a->state = ATTEMPT_CONNECTING;
 	a->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -534,6 +569,10 @@ static void
 probe_fail_resolve(struct tls_probe *probe, enum tls_probe_verdict v,
     char *error)
 {
+	struct tls_prober *p = probe->prober;
+
+	if (p->observe != NULL)
+		p->observe(p->observe_arg, "resolve_error", -1);
 	probe->resolve_verdict = v;
 	probe->error = error;
 	event_active(probe->finish_ev, EV_TIMEOUT, 0);
@@ -882,6 +921,8 @@ tls_prober_new(struct event_base *base, struct ares_loop *ares,
 	    DEFAULT_IN_FLIGHT;
 	p->max_per_host = s->max_per_host ? s->max_per_host :
 	    DEFAULT_PER_HOST;
+	p->observe = s->observe;
+	p->observe_arg = s->observe_arg;
 	TAILQ_INIT(&p->ready);
 	LIST_INIT(&p->probes);
 	*out = p;

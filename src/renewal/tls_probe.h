@@ -42,6 +42,15 @@ struct tls_prober_settings {
 	const char *ca_pem;	/* certfleet's CA certificate(s), PEM; NULL:
 				   none */
 	bool no_system_roots;	/* do not trust the system's roots too */
+	/*
+	 * Called once per address probed, on the loop thread, with its
+	 * result label (tls_addr_status_label) and the seconds from the
+	 * connect to the result; and once per endpoint that did not resolve,
+	 * with "resolve_error" and -1. Not for cancelled probes. For the
+	 * metrics; NULL: nobody counts.
+	 */
+	void (*observe)(void *arg, const char *result, double seconds);
+	void *observe_arg;
 };
 
 struct tls_endpoint {
@@ -114,5 +123,8 @@ void tls_probe_cancel(struct tls_probe *probe);
 
 const char *tls_probe_verdict_name(enum tls_probe_verdict v);
 const char *tls_addr_status_name(enum tls_addr_status s);
+/* An address's result as a short fixed label, for counting: "ok",
+ * "mismatch", "connect_error", "timeout", "handshake_error". */
+const char *tls_addr_status_label(enum tls_addr_status s);
 
 #endif

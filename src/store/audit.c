@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
+#include "common/json_wipe.h"
 #include "common/xmalloc.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -40,6 +42,28 @@ const struct store_stmt store_audit_stmts[] = {
 	  "SELECT $1::uuid, $2, $3::boolean, NULLIF($4::bigint, -1), "
 	  "NULLIF($5::bigint, -1), NULLIF($6::bigint, -1), $7, $8, $9, $10, "
 	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17 FROM async" },
+	/*
+	 * Many such events in one statement: $1 is a JSON array of objects
+	 * keyed by column (store_audit_insert_many).
+	 */
+	{ "audit_insert_many",
+	  "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
+	  "INSERT INTO audit_events (event_id, event_name, read_only, "
+	  "caller_uid, caller_gid, caller_pid, caller_user, caller_process, "
+	  "source, user_agent, request_params, response_elements, error_code, "
+	  "error_message, request_id, certificate_arn, host_name) "
+	  "SELECT e.event_id, e.event_name, e.read_only, e.caller_uid, "
+	  "e.caller_gid, e.caller_pid, e.caller_user, e.caller_process, "
+	  "e.source, e.user_agent, e.request_params::jsonb, "
+	  "e.response_elements::jsonb, e.error_code, e.error_message, "
+	  "e.request_id, e.certificate_arn, e.host_name "
+	  "FROM async, json_to_recordset($1::json) AS e(event_id uuid, "
+	  "event_name text, read_only boolean, caller_uid bigint, "
+	  "caller_gid bigint, caller_pid bigint, caller_user text, "
+	  "caller_process text, source text, user_agent text, "
+	  "request_params text, response_elements text, error_code text, "
+	  "error_message text, request_id text, certificate_arn text, "
+	  "host_name text)" },
 	{ "audit_expire",
 	  "DELETE FROM audit_events WHERE event_id IN (SELECT event_id FROM "
 	  "audit_events WHERE event_time < to_timestamp($1) LIMIT $2)" },
@@ -72,6 +96,68 @@ store_audit_insert(PGconn *conn, const struct store_audit_event *e,
 	sp_text(&p, e->host_name);
 	return store_exec(conn, e->outside_change ? "audit_insert_async" :
 	    "audit_insert", &p, &res, reterr_msg);
+}
+
+static void
+set_text(json_t *o, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_set_new(o, key, json_string(value));
+}
+
+static void
+set_id(json_t *o, const char *key, int64_t value)
+{
+	if (value >= 0)
+		json_object_set_new(o, key, json_integer(value));
+}
+
+static json_t *
+event_json(const struct store_audit_event *e)
+{
+	json_t *o = json_object();
+
+	set_text(o, "event_id", e->event_id);
+	set_text(o, "event_name", e->event_name);
+	json_object_set_new(o, "read_only", json_boolean(e->read_only));
+	set_id(o, "caller_uid", e->caller_uid);
+	set_id(o, "caller_gid", e->caller_gid);
+	set_id(o, "caller_pid", e->caller_pid);
+	set_text(o, "caller_user", e->caller_user);
+	set_text(o, "caller_process", e->caller_process);
+	set_text(o, "source", e->source);
+	set_text(o, "user_agent", e->user_agent);
+	set_text(o, "request_params", e->request_params);
+	set_text(o, "response_elements", e->response_elements);
+	set_text(o, "error_code", e->error_code);
+	set_text(o, "error_message", e->error_message);
+	set_text(o, "request_id", e->request_id);
+	set_text(o, "certificate_arn", e->certificate_arn);
+	set_text(o, "host_name", e->host_name);
+	return o;
+}
+
+int
+store_audit_insert_many(PGconn *conn, const struct store_audit_event *events,
+    size_t n, char **reterr_msg)
+{
+	_cleanup_params_ struct store_params p = { 0 };
+	json_t *all = json_array();
+	char *text;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(all, event_json(&events[i]));
+	text = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	if (text == NULL) {
+		store_set_msg(reterr_msg, "out of memory");
+		return -ENOMEM;
+	}
+	sp_text(&p, text);
+	r = store_exec(conn, "audit_insert_many", &p, NULL, reterr_msg);
+	json_text_free(text);
+	return r;
 }
 
 /* The record as LookupEvents shows it, built by PostgreSQL in one pass. */

@@ -81,17 +81,7 @@
 	" FROM unnest($2::text[]) WITH ORDINALITY AS o(name, ord)"
 
 #define SQL_GET                                                               \
-	"SELECT c.arn, c.type, effective_status(c.status, c.not_after),"       \
-	" c.failure_reason, c.renewal_eligibility, epoch_s(c.created_at),"     \
-	" epoch_s(c.imported_at), epoch_s(c.issued_at),"                       \
-	" coalesce(c.current_version, 0), v.certificate_pem, v.chain_pem,"     \
-	" v.serial, v.subject, v.issuer, c.domain_name,"                       \
-	" array_to_json(c.names), epoch_s(c.not_before),"                      \
-	" epoch_s(c.not_after), c.key_algorithm, v.signature_algorithm,"       \
-	" array_to_json(c.key_usages), array_to_json(c.extended_key_usages),"  \
-	" v.fingerprint_sha256,"                                               \
-	" (SELECT json_agg(b.arn ORDER BY b.arn) FROM bindings b"              \
-	"  WHERE b.certificate_id = c.id)"                                     \
+	"SELECT " STORE_CERT_COLUMNS("v.certificate_pem, v.chain_pem")          \
 	" FROM certificates c LEFT JOIN certificate_versions v"                \
 	"  ON v.certificate_id = c.id AND v.version = c.current_version"       \
 	" WHERE c.arn = $1"
@@ -390,8 +380,8 @@ store_cert_reimport(PGconn *conn, const char *arn,
 
 /* ---- reading ------------------------------------------------------------- */
 
-static struct store_cert *
-cert_from_row(const PGresult *res)
+struct store_cert *
+store_cert_from_row(const PGresult *res)
 {
 	struct store_cert *c = xcalloc(1, sizeof(*c));
 	struct store_cert_version *v = &c->cur;
@@ -433,7 +423,7 @@ store_cert_get(PGconn *conn, const char *arn, struct store_cert **out,
 	*out = NULL;
 	if ((r = store_exec_arn(conn, "cert_get", arn, &res, reterr_msg)) < 0)
 		return r;
-	*out = cert_from_row(res);
+	*out = store_cert_from_row(res);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/xmalloc.h"
 #include "store/db.h"
+#include "store/describe.h"
 #include "store/store.h"
 
 static const struct store_stmt *const all_stmts[] = {
@@ -25,6 +26,7 @@ static const struct store_stmt *const all_stmts[] = {
 	store_audit_stmts,
 	store_ca_stmts,
 	store_intent_stmts,
+	store_describe_stmts,
 };
 
 void

@@ -47,6 +47,7 @@ extern const struct store_stmt store_account_stmts[];
 extern const struct store_stmt store_audit_stmts[];
 extern const struct store_stmt store_ca_stmts[];
 extern const struct store_stmt store_intent_stmts[];
+extern const struct store_stmt store_describe_stmts[];
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -120,6 +121,30 @@ int store_result_error(PGconn *conn, const PGresult *res, char **reterr_msg);
 /* The SQLSTATE of a failed result, or "" */
 const char *store_sqlstate(const PGresult *res);
 void store_set_msg(char **reterr_msg, const char *fmt, ...) _printf_(2, 3);
+
+/*
+ * The columns of a certificate's row with its current version, in the
+ * order store_cert_from_row() reads them (0..23); pem names the two PEM
+ * columns, or "NULL, NULL" where they are not wanted. Needs the aliases
+ * c (certificates) and v (certificate_versions).
+ */
+#define STORE_CERT_COLUMNS(pem)						\
+	"c.arn, c.type, effective_status(c.status, c.not_after),"	\
+	" c.failure_reason, c.renewal_eligibility, epoch_s(c.created_at)," \
+	" epoch_s(c.imported_at), epoch_s(c.issued_at),"		\
+	" coalesce(c.current_version, 0), " pem ","			\
+	" v.serial, v.subject, v.issuer, c.domain_name,"		\
+	" array_to_json(c.names), epoch_s(c.not_before),"		\
+	" epoch_s(c.not_after), c.key_algorithm, v.signature_algorithm," \
+	" array_to_json(c.key_usages), array_to_json(c.extended_key_usages)," \
+	" v.fingerprint_sha256,"					\
+	" (SELECT json_agg(b.arn ORDER BY b.arn) FROM bindings b"	\
+	"  WHERE b.certificate_id = c.id)"
+#define STORE_CERT_NCOLUMNS 24
+
+struct store_cert;
+/* The certificate of row 0 of a result made with STORE_CERT_COLUMNS. */
+struct store_cert *store_cert_from_row(const PGresult *res);
 
 /* ---- results ------------------------------------------------------------- */
 

@@ -25,3 +25,7 @@ src_store_libstore_a_CFLAGS += $(OPENSSL_CFLAGS)
 src_store_libstore_a_SOURCES += src/store/bindings.c src/store/bindings.h
 # issue 4: the renewal scheduler and expiry events
 src_store_libstore_a_SOURCES += src/store/renewal.c src/store/renewal.h
+# one round trip for DescribeCertificate
+src_store_libstore_a_SOURCES += src/store/describe.c src/store/describe.h
+# UpdateCertificateOptions
+src_store_libstore_a_SOURCES += src/store/options.c src/store/options.h

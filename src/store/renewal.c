@@ -37,14 +37,25 @@
 	"UPDATE certificates c SET renewal_due_dirty = false,"                \
 	" next_due_at = " DUE_CASE " FROM d WHERE c.id = d.id"
 
+/*
+ * A claim starts a renewal (column 9 says why) or resumes one (NULL): a
+ * backoff that ran out is a retry, and the claim consumes it (clears
+ * backoff_until) so that a later takeover of the same attempt is not
+ * counted again; a row RenewCertificate made due is marked by its
+ * RenewalStatus, PENDING_AUTO_RENEWAL with no renewal in progress.
+ */
 #define SQL_CLAIM                                                            \
 	"WITH due AS (SELECT id FROM certificates WHERE type = 'AMAZON_ISSUED'" \
 	" AND status = 'ISSUED' AND next_due_at <= now()"                     \
 	" AND (lease_expires_at IS NULL OR lease_expires_at <= now())"        \
 	" ORDER BY next_due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"             \
-	"old AS (SELECT c.id, c.renewal_state FROM certificates c, due"       \
+	"old AS (SELECT c.id, c.renewal_state, c.renewal_status,"             \
+	"  c.backoff_until IS NOT NULL AND (c.renewal_state IS NULL"          \
+	"  OR c.lease_owner IS NULL) AS retry FROM certificates c, due"       \
 	" WHERE c.id = due.id)"                                               \
 	"UPDATE certificates c SET lease_owner = $1,"                         \
+	" backoff_until = CASE WHEN old.retry THEN NULL"                      \
+	"  ELSE c.backoff_until END,"                                         \
 	" lease_expires_at = now() + $2::bigint " MS ","                      \
 	" next_due_at = now() + $2::bigint " MS ","                           \
 	" renewal_state = coalesce(old.renewal_state, 'CHECKING'),"           \
@@ -60,7 +71,10 @@
 	" RETURNING c.id, c.arn, c.renewal_state, c.current_version,"         \
 	" coalesce(c.renewal_version, 0), c.failure_count,"                   \
 	" coalesce(c.renewal_deadline <= now(), false), c.domain_name,"       \
-	" array_to_json(c.names)"
+	" array_to_json(c.names), CASE WHEN old.retry THEN 'retry'"           \
+	"  WHEN old.renewal_state IS NOT NULL THEN NULL"                      \
+	"  WHEN old.renewal_status = 'PENDING_AUTO_RENEWAL' THEN 'requested'" \
+	"  ELSE 'due' END"
 
 #define SQL_HEARTBEAT                                                        \
 	"UPDATE certificates SET lease_expires_at = now() + $2::bigint " MS "," \
@@ -109,9 +123,14 @@
 	" AND b.host_name = $1 AND b.deployed_version IS DISTINCT FROM"       \
 	" c.current_version"
 
+/* A probe that saw the certificate, with no error, is the endpoint's last
+ * success (the staleness figure of the metrics). */
 #define SQL_PROBED                                                           \
 	"UPDATE bindings SET probed_at = now(), probe_fingerprint_sha256 = $2," \
-	" probe_error = $3 WHERE id = $1"
+	" probe_error = $3, probe_succeeded_at = CASE WHEN $3::text IS NULL"   \
+	" AND coalesce($2::text, '') <> '' THEN now()"                        \
+	" ELSE probe_succeeded_at END"                                        \
+	" WHERE id = $1"
 
 #define SQL_DONE                                                             \
 	"WITH n AS (UPDATE domain_validations SET renewal_status = 'SUCCESS'," \
@@ -143,7 +162,9 @@
 #define SQL_NAME_RESULT                                                      \
 	"UPDATE domain_validations SET renewal_status = CASE WHEN $3"         \
 	" THEN 'SUCCESS' ELSE 'PENDING_VALIDATION' END,"                      \
-	" renewal_checked_at = now(), renewal_detail = $4"                    \
+	" renewal_checked_at = now(), renewal_detail = $4,"                   \
+	" renewal_passed_at = CASE WHEN $3 THEN now()"                        \
+	" ELSE renewal_passed_at END"                                         \
 	" WHERE certificate_id = $1 AND domain_name = $2"
 
 #define SQL_VALIDATE                                                         \
@@ -154,9 +175,14 @@
 	" lease_owner = NULL, lease_expires_at = NULL"                        \
 	" WHERE id = $2 AND lease_owner = $1 RETURNING 1"
 
+/* Names waiting, names that failed (nobody to ask) and the first of
+ * those with its reason. */
 #define SQL_PENDING_NAMES                                                    \
-	"SELECT count(*) FROM domain_validations WHERE certificate_id = $1"   \
-	" AND renewal_status = 'PENDING_VALIDATION'"
+	"SELECT count(*) FILTER (WHERE renewal_status = 'PENDING_VALIDATION')," \
+	" count(*) FILTER (WHERE renewal_status = 'FAILED'),"                 \
+	" min(domain_name || ': ' || coalesce(renewal_detail, 'failed'))"     \
+	"  FILTER (WHERE renewal_status = 'FAILED')"                          \
+	" FROM domain_validations WHERE certificate_id = $1"
 
 #define SQL_WAIT                                                             \
 	"UPDATE certificates SET next_due_at = renewal_deadline,"             \
@@ -179,9 +205,13 @@
 	" WHERE b.certificate_id = c.id) FROM certificates c"                 \
 	" WHERE c.arn = $1 FOR UPDATE"
 
+/* PENDING_AUTO_RENEWAL at once, as ACM shows after RenewCertificate; the
+ * claim reads it as "requested". */
 #define SQL_REQUEST_DUE                                                      \
 	"UPDATE certificates SET next_due_at = now(), backoff_until = NULL,"  \
-	" renewal_due_dirty = false WHERE id = $1"
+	" renewal_due_dirty = false, renewal_status = 'PENDING_AUTO_RENEWAL'," \
+	" renewal_status_reason = NULL, renewal_updated_at = now()"           \
+	" WHERE id = $1"
 
 /* Past NotAfter: EXPIRED. In the window: an event unless one was recorded
  * less than an interval ago for the same NotAfter; the next event one
@@ -282,6 +312,7 @@ store_renewals_free(struct store_renewal *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].arn);
 		free(v[i].state);
+		free(v[i].started);
 		strv_free(v[i].names);
 	}
 	free(v);
@@ -334,6 +365,7 @@ store_renewal_claim(PGconn *conn, const char *owner, int64_t lease_ms,
 		v[i].overdue = res_bool(res, i, 6);
 		v[i].names = names_first(res_str(res, i, 7),
 		    res_strv(res, i, 8));
+		v[i].started = res_str(res, i, 9);
 	}
 	*out = v;
 	*n = (size_t)PQntuples(res);
@@ -693,7 +725,7 @@ store_expiry_claim(PGconn *conn, int64_t interval_ms, int limit,
 
 int
 store_renewal_pending_names(PGconn *conn, int64_t id, int *pending,
-    char **reterr_msg)
+    int *failed, char **failed_detail, char **reterr_msg)
 {
 	_cleanup_params_ struct store_params p = { 0 };
 	_cleanup_pgresult_ PGresult *res = NULL;
@@ -703,6 +735,8 @@ store_renewal_pending_names(PGconn *conn, int64_t id, int *pending,
 	if ((r = exec(conn, SQL_PENDING_NAMES, &p, &res, reterr_msg)) < 0)
 		return r;
 	*pending = (int)res_i64(res, 0, 0);
+	*failed = (int)res_i64(res, 0, 1);
+	*failed_detail = res_str(res, 0, 2);
 	return 0;
 }
 
@@ -716,14 +750,6 @@ store_renewal_wait(PGconn *conn, const char *owner, int64_t id,
 	sp_int(&p, id);
 	return exec_owned(conn, SQL_WAIT, &p, reterr_msg);
 }
-
-#define SQL_SUMMARY                                                          \
-	"SELECT c.renewal_status, c.renewal_status_reason,"                   \
-	" epoch_s(c.renewal_updated_at), d.domain_name, d.validation_domain," \
-	" coalesce(d.renewal_status, 'PENDING_VALIDATION'),"                  \
-	" array_to_json(d.emails) FROM certificates c"                        \
-	" LEFT JOIN domain_validations d ON d.certificate_id = c.id"          \
-	" WHERE c.arn = $1 ORDER BY d.position, d.domain_name"
 
 void
 store_renewal_summary_free(struct store_renewal_summary *s)
@@ -742,36 +768,3 @@ store_renewal_summary_free(struct store_renewal_summary *s)
 	free(s);
 }
 
-int
-store_renewal_summary_get(PGconn *conn, const char *arn,
-    struct store_renewal_summary **out, char **reterr_msg)
-{
-	_cleanup_params_ struct store_params p = { 0 };
-	_cleanup_pgresult_ PGresult *res = NULL;
-	struct store_renewal_summary *s;
-	int r;
-
-	*out = NULL;
-	sp_text(&p, arn);
-	if ((r = exec(conn, SQL_SUMMARY, &p, &res, reterr_msg)) < 0 ||
-	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
-		return r;
-	s = xcalloc(1, sizeof(*s));
-	s->status = res_str(res, 0, 0);
-	s->reason = res_str(res, 0, 1);
-	s->updated_at = res_i64(res, 0, 2);
-	s->names = xcalloc((size_t)PQntuples(res), sizeof(*s->names));
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct store_renewal_name *n = &s->names[s->n_names];
-
-		if (PQgetisnull(res, i, 3))
-			continue;
-		n->domain_name = res_str(res, i, 3);
-		n->validation_domain = res_str(res, i, 4);
-		n->status = res_str(res, i, 5);
-		n->emails = res_strv(res, i, 6);
-		s->n_names++;
-	}
-	*out = s;
-	return 0;
-}

@@ -39,6 +39,9 @@ struct store_renewal {
 	int failure_count;
 	bool overdue;		/* the state's deadline has passed */
 	char **names;		/* DomainName first */
+	char *started;		/* a renewal begins: "due", "requested"
+				   (RenewCertificate) or "retry" (after a
+				   backoff); NULL: one in progress resumes */
 };
 
 void store_renewals_free(struct store_renewal *v, size_t n);
@@ -48,7 +51,9 @@ void store_renewals_free(struct store_renewal *v, size_t n);
  * them to owner for lease_ms and moves their next_due_at to the lease's
  * end, so that the row comes due again (for any daemon) exactly when the
  * lease runs out. A row with no renewal in progress enters CHECKING with
- * RenewalStatus PENDING_AUTO_RENEWAL.
+ * RenewalStatus PENDING_AUTO_RENEWAL. A claim that starts a renewal (as
+ * opposed to resuming one another daemon or an earlier attempt left)
+ * says why in `started`.
  */
 int store_renewal_claim(PGconn *conn, const char *owner, int64_t lease_ms,
     int limit, struct store_renewal **out, size_t *n,
@@ -155,10 +160,13 @@ int store_renewal_validate(PGconn *conn, const char *owner, int64_t id,
 
 /*
  * A claimed renewal in VALIDATING: *pending is how many names still wait
- * for approval (domain_validations.renewal_status PENDING_VALIDATION).
+ * for approval (domain_validations.renewal_status PENDING_VALIDATION),
+ * *failed how many cannot be approved (no contacts: FAILED), and
+ * *failed_detail (malloc'd, NULL when none) "name: reason" for one of
+ * those.
  */
 int store_renewal_pending_names(PGconn *conn, int64_t id, int *pending,
-    char **reterr_msg) _wur_;
+    int *failed, char **failed_detail, char **reterr_msg) _wur_;
 
 /*
  * Goes on waiting for approval: the lease released, next_due_at back at
@@ -184,7 +192,8 @@ int store_renewal_fail(PGconn *conn, const char *owner, int64_t id,
     const struct store_notice *notice, char **reterr_msg) _wur_;
 
 /*
- * RenewCertificate: the certificate comes due now. -ENOENT: no such ARN;
+ * RenewCertificate: the certificate comes due now, RenewalStatus
+ * PENDING_AUTO_RENEWAL. -ENOENT: no such ARN;
  * -EPERM: not eligible (not issued by certfleet, not ISSUED, or not in
  * use); -EBUSY: a renewal is already in progress.
  */
@@ -209,9 +218,6 @@ struct store_renewal_summary {
 
 void store_renewal_summary_free(struct store_renewal_summary *s);
 
-/* -ENOENT: no such certificate. */
-int store_renewal_summary_get(PGconn *conn, const char *arn,
-    struct store_renewal_summary **out, char **reterr_msg) _wur_;
 
 /* ---- expiry ------------------------------------------------------------ */
 

@@ -64,18 +64,13 @@
 	"  AS u(name, vd, ord))"                                             \
 	"SELECT id FROM c"
 
-#define SQL_EXTRAS                                                         \
-	"SELECT c.id, c.validation_method, c.ct_logging, c.export_option,"  \
-	" c.managed_by, c.failure_detail FROM certificates c WHERE c.arn = $1"
-
-#define SQL_VALIDATIONS                                                    \
-	"SELECT domain_name, validation_domain, status, validation_method,"  \
-	" array_to_json(emails) FROM domain_validations"                     \
-	" WHERE certificate_id = $1 ORDER BY position, domain_name"
-
+/* Columns 3 and 4: a renewal of the certificate waits for email
+ * validation, and its validation period has not ended. */
 #define SQL_RESEND_LOCK                                                   \
-	"SELECT c.id, c.type, c.status FROM certificates c WHERE c.arn = $1" \
-	" FOR UPDATE"
+	"SELECT c.id, c.type, c.status, c.type = 'AMAZON_ISSUED' AND"        \
+	" c.status = 'ISSUED' AND c.renewal_state IS NOT DISTINCT FROM"      \
+	" 'VALIDATING', coalesce(c.renewal_deadline > now(), false)"         \
+	" FROM certificates c WHERE c.arn = $1 FOR UPDATE"
 
 #define SQL_RESEND                                                           \
 	"UPDATE domain_validations SET discovery_state = 'PENDING',"          \
@@ -86,6 +81,18 @@
 	"  validation_domain <> $3, updated_at = now()"                       \
 	" WHERE certificate_id = $1 AND domain_name = $2"                     \
 	" AND status = 'PENDING_VALIDATION' RETURNING 1"
+
+/* A renewal's name: the same, for a name its renewal still waits for
+ * (the scheduler's check failed for it and it is not approved yet). */
+#define SQL_RESEND_RENEWAL                                                   \
+	"UPDATE domain_validations SET discovery_state = 'PENDING',"          \
+	" discovery_next_at = now(), discovery_attempts = 0,"                 \
+	" discovery_error = NULL, discovery_lease_owner = NULL,"              \
+	" discovery_lease_expires_at = NULL, validation_domain = $3,"         \
+	" validation_domain_given = validation_domain_given OR"               \
+	"  validation_domain <> $3, updated_at = now()"                       \
+	" WHERE certificate_id = $1 AND domain_name = $2"                     \
+	" AND renewal_status = 'PENDING_VALIDATION' RETURNING 1"
 
 #define SQL_TIMEOUT                                                         \
 	"UPDATE certificates c SET status = 'VALIDATION_TIMED_OUT',"         \
@@ -248,53 +255,6 @@ store_request_info_free(struct store_request_info *info)
 	free(info);
 }
 
-static void
-validations_from(const PGresult *res, struct store_request_info *info)
-{
-	size_t n = (size_t)PQntuples(res);
-
-	info->validations = xcalloc(n ? n : 1, sizeof(*info->validations));
-	info->n_validations = n;
-	for (size_t i = 0; i < n; i++) {
-		struct store_domain_validation *v = &info->validations[i];
-
-		v->domain_name = res_str(res, (int)i, 0);
-		v->validation_domain = res_str(res, (int)i, 1);
-		v->status = res_str(res, (int)i, 2);
-		v->method = res_str(res, (int)i, 3);
-		v->emails = res_strv(res, (int)i, 4);
-	}
-}
-
-int
-store_request_info_get(PGconn *conn, const char *arn,
-    struct store_request_info **out, char **reterr_msg)
-{
-	_cleanup_params_ struct store_params p = { 0 }, pv = { 0 };
-	_cleanup_pgresult_ PGresult *res = NULL, *vres = NULL;
-	struct store_request_info *info;
-	int r;
-
-	*out = NULL;
-	sp_text(&p, arn);
-	if ((r = store_exec_sql(conn, SQL_EXTRAS, &p, &res, reterr_msg)) < 0 ||
-	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
-		return r;
-	sp_int(&pv, res_i64(res, 0, 0));
-	r = store_exec_sql(conn, SQL_VALIDATIONS, &pv, &vres, reterr_msg);
-	if (r < 0)
-		return r;
-	info = xcalloc(1, sizeof(*info));
-	info->validation_method = res_str(res, 0, 1);
-	info->ct_logging = res_str(res, 0, 2);
-	info->export_option = res_str(res, 0, 3);
-	info->managed_by = res_str(res, 0, 4);
-	info->failure_detail = res_str(res, 0, 5);
-	validations_from(vres, info);
-	*out = info;
-	return 0;
-}
-
 /* ---- ResendValidationEmail --------------------------------------------- */
 
 static int
@@ -303,6 +263,7 @@ resend_locked(PGconn *conn, const char *arn, const char *domain,
 {
 	_cleanup_params_ struct store_params p = { 0 }, pu = { 0 };
 	_cleanup_pgresult_ PGresult *res = NULL, *ures = NULL;
+	bool renewal;
 	int r;
 
 	sp_text(&p, arn);
@@ -310,19 +271,26 @@ resend_locked(PGconn *conn, const char *arn, const char *domain,
 	    reterr_msg)) < 0 ||
 	    (r = store_require_certificate(res, arn, reterr_msg)) < 0)
 		return r;
-	if (strcmp(PQgetvalue(res, 0, 1), "AMAZON_ISSUED") != 0 ||
-	    strcmp(PQgetvalue(res, 0, 2), "PENDING_VALIDATION") != 0) {
+	renewal = res_bool(res, 0, 3);
+	if (renewal && !res_bool(res, 0, 4)) {
+		store_set_msg(reterr_msg, "The validation period of the "
+		    "renewal of certificate %s has ended: the renewal fails "
+		    "and is tried again later.", arn);
+		return -EPERM;
+	}
+	if (!renewal && (strcmp(PQgetvalue(res, 0, 1), "AMAZON_ISSUED") != 0 ||
+	    strcmp(PQgetvalue(res, 0, 2), "PENDING_VALIDATION") != 0)) {
 		store_set_msg(reterr_msg, "Certificate %s is %s %s: validation "
 		    "emails are sent only for requested certificates pending "
-		    "validation.", arn, PQgetvalue(res, 0, 1),
-		    PQgetvalue(res, 0, 2));
+		    "validation and for renewals pending validation.", arn,
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 		return -EPERM;
 	}
 	sp_int(&pu, res_i64(res, 0, 0));
 	sp_text(&pu, domain);
 	sp_text(&pu, validation_domain);
-	if ((r = store_exec_sql(conn, SQL_RESEND, &pu, &ures,
-	    reterr_msg)) < 0)
+	if ((r = store_exec_sql(conn, renewal ? SQL_RESEND_RENEWAL :
+	    SQL_RESEND, &pu, &ures, reterr_msg)) < 0)
 		return r;
 	if (PQntuples(ures) == 0) {
 		store_set_msg(reterr_msg, "Certificate %s has no name %s "

@@ -231,6 +231,10 @@ struct store_audit_event {
 
 int store_audit_insert(PGconn *conn, const struct store_audit_event *e,
     char **reterr_msg) _wur_;
+/* n events outside any change (outside_change is implied), in one
+ * statement. */
+int store_audit_insert_many(PGconn *conn,
+    const struct store_audit_event *events, size_t n, char **reterr_msg) _wur_;
 
 struct store_audit_query {
 	int64_t start_time;		/* epoch seconds; 0 = no bound */
@@ -276,6 +280,10 @@ struct store_metrics_cert {
 	int64_t not_before, not_after, next_due;	/* epoch seconds */
 	bool has_not_before, has_not_after, has_next_due;
 	bool in_use;			/* bindings exist */
+	/* The last renewal check in which every name passed; absent when
+	 * some name never did (or none was ever checked). */
+	int64_t checks_passed;
+	bool has_checks_passed;
 };
 
 typedef void (*store_metrics_cert_fn)(const struct store_metrics_cert *c,
@@ -287,6 +295,31 @@ typedef void (*store_metrics_cert_fn)(const struct store_metrics_cert *c,
  */
 int store_metrics_certificates(PGconn *conn, store_metrics_cert_fn fn,
     void *arg, char **reterr_msg) _wur_;
+
+/* One binding's endpoint as its probes left it; strings as above. */
+struct store_metrics_endpoint {
+	const char *certificate_arn;
+	const char *binding_arn;
+	const char *address;
+	const char *port;
+	const char *server_name;	/* "" when none */
+	bool probed;			/* probed at least once */
+	bool match;			/* the last probe saw the current version */
+	int64_t succeeded;		/* the last successful probe, epoch s */
+	bool has_succeeded;
+};
+
+typedef void (*store_metrics_endpoint_fn)(
+    const struct store_metrics_endpoint *e, void *arg);
+
+/* Calls fn once per binding with an endpoint, streaming as above. */
+int store_metrics_endpoints(PGconn *conn, store_metrics_endpoint_fn fn,
+    void *arg, char **reterr_msg) _wur_;
+
+/* The mail queue (every daemon's): messages waiting or being sent, and
+ * when the oldest of them was queued (epoch seconds; 0 when none). */
+int store_metrics_mail_queue(PGconn *conn, int64_t *messages,
+    int64_t *oldest, char **reterr_msg) _wur_;
 /* A round trip to the server, for readiness checks. */
 int store_ping(PGconn *conn, char **reterr_msg) _wur_;
 
@@ -343,15 +376,15 @@ struct store_request_info {
 	size_t n_validations;
 };
 
-int store_request_info_get(PGconn *conn, const char *arn,
-    struct store_request_info **out, char **reterr_msg) _wur_;
 void store_request_info_free(struct store_request_info *info);
 
 /*
  * ResendValidationEmail: makes the name's contacts be looked up and mailed
- * again, to validation_domain. -ENOENT no such certificate; -EPERM not a
- * requested certificate in PENDING_VALIDATION; -ESRCH the name is not one
- * of the certificate's names still waiting.
+ * again, to validation_domain, for a requested certificate in
+ * PENDING_VALIDATION or for an ISSUED certificate whose renewal waits for
+ * email validation (RenewalStatus PENDING_VALIDATION). -ENOENT no such
+ * certificate; -EPERM neither of those (or the renewal's validation period
+ * has ended); -ESRCH the name is not one of the names still waiting.
  */
 int store_request_resend(PGconn *conn, const char *arn, const char *domain,
     const char *validation_domain, char **reterr_msg) _wur_;
@@ -375,6 +408,7 @@ struct store_discovery_item {
 	char *validation_domain;
 	bool validation_domain_given;	/* else: MX walk from the name */
 	int attempts;			/* temporary failures so far */
+	bool renewal;			/* a renewal's fallback, not a request */
 };
 
 int store_discovery_claim(PGconn *conn, const char *owner, int64_t lease_ms,
@@ -408,7 +442,12 @@ struct store_discovery_result {
  */
 int store_discovery_done(PGconn *conn, const char *owner,
     const struct store_discovery_result *d, char **reterr_msg) _wur_;
-/* Nobody to ask: the name and the request end FAILED NO_AVAILABLE_CONTACTS. */
+/*
+ * Nobody to ask: the name and the request end FAILED NO_AVAILABLE_CONTACTS.
+ * For a renewal's name the certificate stays ISSUED: the name's renewal
+ * status becomes FAILED and the certificate comes due at once, so the
+ * scheduler ends the renewal FAILED with NO_AVAILABLE_CONTACTS.
+ */
 int store_discovery_no_contacts(PGconn *conn, const char *owner, int64_t id,
     const char *name, const char *detail, char **reterr_msg) _wur_;
 /* A temporary failure: try again after delay_ms. */

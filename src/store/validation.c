@@ -17,6 +17,7 @@
  * due at once so the scheduler resumes the renewal.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,13 +120,19 @@
 	" failure_reason = 'NO_AVAILABLE_CONTACTS', failure_detail = $3,"     \
 	" updated_at = now() WHERE id = $1 AND status = 'PENDING_VALIDATION'"
 
-/* A renewal's name with nobody to ask: the certificate stays ISSUED and
- * the name waits, so the renewal ends FAILED at its deadline. */
+/* A renewal's name with nobody to ask: the certificate stays ISSUED (its
+ * current version goes on being served); the name cannot be approved, so
+ * the renewal cannot complete: the name's renewal status is FAILED and the
+ * certificate due now, for the scheduler to end the renewal FAILED with
+ * NO_AVAILABLE_CONTACTS (store_renewal_pending_names) and notify. */
 #define SQL_NO_CONTACTS_RENEWAL                                              \
-	"UPDATE domain_validations SET discovery_state = 'FAILED',"           \
-	" discovery_lease_owner = NULL, discovery_lease_expires_at = NULL,"   \
-	" discovery_error = $3, renewal_detail = $3, updated_at = now()"      \
-	" WHERE certificate_id = $1 AND domain_name = $2"
+	"WITH d AS (UPDATE domain_validations SET discovery_state = 'FAILED',"\
+	"  renewal_status = 'FAILED', discovery_lease_owner = NULL,"          \
+	"  discovery_lease_expires_at = NULL, discovery_error = $3,"          \
+	"  renewal_detail = $3, updated_at = now()"                           \
+	"  WHERE certificate_id = $1 AND domain_name = $2)"                   \
+	"UPDATE certificates SET next_due_at = now() WHERE id = $1"           \
+	" AND renewal_state = 'VALIDATING'"
 
 #define SQL_RETRY                                                            \
 	"UPDATE domain_validations SET discovery_attempts ="                  \
@@ -196,7 +203,7 @@ store_discovery_items_free(struct store_discovery_item *items, size_t n)
 
 /* Runs one claim query and appends what it took to *items. */
 static int
-claim_some(PGconn *conn, const char *sql, const char *owner,
+claim_some(PGconn *conn, const char *sql, bool renewal, const char *owner,
     int64_t lease_ms, int max, struct store_discovery_item **items,
     size_t *n_items, char **reterr_msg)
 {
@@ -225,6 +232,7 @@ claim_some(PGconn *conn, const char *sql, const char *owner,
 		it->validation_domain = res_str(res, (int)i, 4);
 		it->validation_domain_given = res_bool(res, (int)i, 5);
 		it->attempts = (int)res_i64(res, (int)i, 6);
+		it->renewal = renewal;
 	}
 	*n_items = base + n;
 	return 0;
@@ -242,11 +250,11 @@ store_discovery_claim(PGconn *conn, const char *owner, int64_t lease_ms,
 
 	*out = NULL;
 	*n_out = 0;
-	r = claim_some(conn, SQL_CLAIM, owner, lease_ms, max, &items, &n,
-	    reterr_msg);
+	r = claim_some(conn, SQL_CLAIM, false, owner, lease_ms, max, &items,
+	    &n, reterr_msg);
 	if (r == 0 && n < (size_t)max)
-		r = claim_some(conn, SQL_CLAIM_RENEWAL, owner, lease_ms,
-		    max - (int)n, &items, &n, reterr_msg);
+		r = claim_some(conn, SQL_CLAIM_RENEWAL, true, owner,
+		    lease_ms, max - (int)n, &items, &n, reterr_msg);
 	/* Rows claimed before a failure are left to their lease. */
 	if (r < 0) {
 		store_discovery_items_free(items, n);

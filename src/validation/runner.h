@@ -5,7 +5,10 @@
  * token hashes and outbox rows in one transaction; then the mail queue
  * (src/mail/outbox.h) sends them. Temporary DNS trouble is retried with
  * backoff; a name with nobody to ask ends the request FAILED with
- * NO_AVAILABLE_CONTACTS.
+ * NO_AVAILABLE_CONTACTS. A renewal's name (the fallback after a failed
+ * check) is claimed the same way; with nobody to ask, the certificate
+ * stays ISSUED and the name's renewal status FAILED makes the scheduler
+ * end the renewal FAILED with NO_AVAILABLE_CONTACTS.
  */
 #ifndef CERTFLEET_VALIDATION_RUNNER_H
 #define CERTFLEET_VALIDATION_RUNNER_H
@@ -29,6 +32,9 @@ struct discovery_settings {
 	int max_parallel;
 	/* after a commit that queued mail (loop thread) */
 	void (*on_mail_queued)(void *arg);
+	/* after a renewal's name was failed for want of contacts: the
+	 * scheduler ends that renewal (loop thread) */
+	void (*on_renewal_name_failed)(void *arg);
 	void *arg;
 };
 

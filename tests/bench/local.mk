@@ -54,3 +54,20 @@ tests_bench_bench_renewal_scan_SOURCES = tests/bench/bench_renewal_scan.c
 tests_bench_bench_renewal_scan_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
 tests_bench_bench_renewal_scan_LDADD = $(STORE_LIBS) $(COMMON_LIBS) \
 	$(LIBPQ_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+# run-renewal-bench: managed renewal end to end (DNS check, probe, key
+# generation, signing, storage, deployment, verification) against the raw
+# costs measured in the same run (bench_issue, bench_renewal_raw), with
+# bench_sni_server as the endpoints
+noinst_PROGRAMS += tests/bench/bench_sni_server tests/bench/bench_renewal_raw
+EXTRA_DIST += tests/bench/run-renewal-bench
+tests_bench_bench_sni_server_SOURCES = tests/bench/bench_sni_server.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_sni_server_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_sni_server_LDADD = $(COMMON_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_renewal_raw_SOURCES = tests/bench/bench_renewal_raw.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_renewal_raw_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(LIBPQ_CFLAGS)
+tests_bench_bench_renewal_raw_LDADD = $(COMMON_LIBS) $(LIBPQ_LIBS) \
+	$(OPENSSL_LIBS)
+EXTRA_DIST += doc/benchmarks.md

@@ -24,3 +24,5 @@ EXTRA_DIST += tests/integration/test_renewal.py
 EXTRA_DIST += tests/integration/test_expiry.py
 EXTRA_DIST += tests/integration/test_bindings.py
 EXTRA_DIST += tests/integration/sni_server.py
+EXTRA_DIST += tests/integration/test_audit.py
+EXTRA_DIST += tests/integration/test_options.py

@@ -6,9 +6,20 @@ asked for, one gzip member holding the same text as the plain reply; the
 plain reply of a large inventory sent in chunks, and clients that leave
 mid-reply; the example alerting rules load; /healthz, and /readyz
 following a PostgreSQL outage, with the certificate figures still served;
-control API calls counted.
+control API calls counted. Every certificate has its renewal status and
+due time, whatever its state; the mail queue's depth and oldest age come
+from the database.
 
-Uses a cluster of its own, because it stops PostgreSQL."""
+A second daemon that renews (test_renewal's settings: lifetimes of
+seconds, dnsmasq, an SMTP sink, endpoints on loopback) shows the DNS checks
+and TLS probes counted by result with their durations, each binding
+endpoint's certificate match and last successful probe (0 for an endpoint
+left serving the old version), each certificate's last passed DNS check,
+expiry events and the emails of the queue counted, and its own audit
+events in its log; promtool finds nothing to lint in its scrape either.
+
+Uses a cluster of its own, because it stops PostgreSQL (the renewing
+daemon uses the shared one)."""
 
 import datetime
 import json
@@ -23,8 +34,12 @@ import urllib.parse
 import urllib.request
 import zlib
 
+import types
+
 import certs
 import harness
+import test_renewal as renewal
+import test_request_flow as flow
 from harness import TestFailure, check, eq, wait_for
 
 RULES = os.path.join(harness.TOP, "etc", "prometheus", "certfleet-alerts.yml")
@@ -398,6 +413,300 @@ def test_api_requests_are_counted(ctx):
     eq(after.get(bad, 0) - before.get(bad, 0), 1, "InvalidArnException")
     lc = '{action="ListCertificates"}'
     eq(hist_after.get(lc, 0) - hist_before.get(lc, 0), 3, "histogram count")
+
+
+def test_every_certificate_has_a_renewal_status_and_due_time(ctx):
+    """Imported certificates were never renewed: renewal status NONE, and
+    +Inf for a renewal that is not planned, so the series exist for every
+    certificate and an overdue alert cannot fire for them."""
+    text = wait_for_certificates(ctx)
+    rs = samples(text, "certfleet_certificate_renewal_status")
+    due = samples(text, "certfleet_certificate_renewal_due_timestamp_seconds")
+    for arn in ctx.m.arns.values():
+        mine = {k: v for k, v in rs.items()
+                if 'certificate_arn="%s"' % arn in k}
+        eq(sorted(k.split('renewal_status="')[1].rstrip('"}')
+                  for k in mine),
+           ["FAILED", "NONE", "PENDING_AUTO_RENEWAL", "PENDING_VALIDATION",
+            "SUCCESS"], "renewal status values of %s" % arn)
+        eq(mine['{certificate_arn="%s",renewal_status="NONE"}' % arn], 1.0,
+           "NONE is the current one")
+        eq(sum(mine.values()), 1.0, "exactly one current status")
+        eq(due.get('{certificate_arn="%s"}' % arn), float("inf"),
+           "no renewal planned")
+    check(len(rs) == 5 * len(samples(
+        text, "certfleet_certificate_in_use")), "5 status samples each")
+
+
+OUTBOX_SQL = """
+INSERT INTO mail_outbox (message_id, kind, sender, recipients, body,
+    created_at, next_attempt_at)
+SELECT 'stuck-' || g || '@metrics.example', 'OTHER',
+    'certfleet@metrics.example', ARRAY['ops@metrics.example'],
+    'Subject: stuck' || chr(13) || chr(10) || chr(13) || chr(10) || 'x',
+    now() - interval '2 hours', now() + interval '1 day'
+FROM generate_series(1, 3) AS g
+"""
+
+
+def test_mail_queue_depth_and_oldest_age_from_the_database(ctx):
+    """Rows of the shared queue that wait (not due for a day here): the
+    daemon reads their count and oldest age with the certificate figures;
+    the age keeps counting between reads."""
+    db = ctx.m.d.dbname
+
+    def queue():
+        _, text = scrape(ctx)
+        n = samples(text, "certfleet_mail_queue_messages").get("")
+        age = samples(text, "certfleet_mail_queue_oldest_age_seconds").get("")
+        return n, age
+    n, age = wait_for(lambda: queue()[0] is not None and queue(), 15,
+                      what="the mail queue figures")
+    eq((n, age), (0.0, 0.0), "empty queue")
+    ctx.m.cluster.psql(OUTBOX_SQL, db)
+    try:
+        n, age = wait_for(lambda: (lambda q: q[0] == 3 and q)(queue()), 15,
+                          what="three messages queued")
+        check(7190 <= age <= 7300, "oldest age %f" % age)
+    finally:
+        ctx.m.cluster.psql("DELETE FROM mail_outbox WHERE message_id LIKE "
+                           "'stuck-%'", db)
+    wait_for(lambda: queue() == (0.0, 0.0), 15, what="the queue empty again")
+
+
+# ------------------------------------------------- a daemon that renews
+
+def lifecycle(ctx):
+    """The renewing daemon, its servers and two bound certificates, made
+    on first use: test_renewal's settings (checks and verification in
+    seconds, expiry events every 3 s to an SMTP sink) with certificates of
+    an hour, and the metrics refreshed every second."""
+    m = ctx.m
+    if getattr(m, "life", None) is not None:
+        return m.life
+    life = types.SimpleNamespace()
+    d = os.path.join(ctx.tmp, "metrics-renewal")
+    os.makedirs(d, exist_ok=True)
+    # test_renewal's helpers read these from the module's scratch space.
+    m.sink = flow.Sink(d)
+    m.dns = renewal.dnsmasq(d)
+    m.n = 0
+    port = free_port()
+    life.base = "http://127.0.0.1:%d" % port
+    # Certificates of an hour: no automatic renewal gets in the way, and
+    # they are inside the expiry window from the start.
+    life.d = ctx.new_daemon(name="metrics-renewal", extra=renewal.renewal_config(
+        ctx, {"metrics": {"listen": "127.0.0.1:%d" % port,
+                          "certificate_cache": "1s"},
+              "ca": {"certificate_validity": "1h"}}))
+    life.c = life.d.client
+    life.root, life.port = renewal.sni_endpoint(ctx, renewal.NET + ".21")
+    life.certs = {}
+    for name in ("in21." + renewal.ZONE, "in22." + renewal.ZONE):
+        arn = renewal.issue(life.d, [name])
+        renewal.wait_issued(life.d, arn)
+        served = os.path.join(life.root, name)
+        os.makedirs(served)
+        b = renewal.bind(life.c, arn, served, renewal.NET + ".21", life.port,
+                         name)
+        life.certs[name] = types.SimpleNamespace(arn=arn, binding=b,
+                                                 served=served)
+    q = ",".join("'%s'" % x.arn for x in life.certs.values())
+    wait_for(lambda: renewal.sql(life.d, "SELECT count(*) FROM bindings b "
+                                 "JOIN certificates c ON c.id = "
+                                 "b.certificate_id WHERE c.arn IN (%s) AND "
+                                 "b.deployed_version = 1" % q)[0][0] == "2",
+             30, what="version 1 deployed")
+    m.life = life
+    return life
+
+
+def life_scrape(life):
+    st, _, body = http_get(life.base + "/metrics")
+    eq(st, 200, "GET /metrics of the renewing daemon")
+    return body.decode()
+
+
+def endpoint_key(life, name):
+    x = life.certs[name]
+    return ('{certificate_arn="%s",binding_arn="%s",address="%s",port="%d",'
+            'server_name="%s"}' % (x.arn, x.binding, renewal.NET + ".21",
+                                   life.port, name))
+
+
+def test_renewal_checks_counted_and_endpoint_figures(ctx):
+    """A renewal checks the name's DNS and probes the endpoint, then
+    verifies the new version there: counted by result with durations; the
+    endpoint's match is 1 and its last success and the certificate's last
+    passed DNS check are recent, read from the database."""
+    life = lifecycle(ctx)
+    name = "in21." + renewal.ZONE
+    arn = life.certs[name].arn
+    before = life_scrape(life)
+    life.c.ok("RenewCertificate", {"CertificateArn": arn})
+    renewal.wait_renewed(life.c, arn, 2, life.d)
+    t_done = time.time()
+    key = endpoint_key(life, name)
+
+    def figures():
+        text = life_scrape(life)
+        return key in samples(text, "certfleet_endpoint_certificate_match") \
+            and text
+    text = wait_for(figures, 15, what="the endpoint's figures")
+    eq(samples(text, "certfleet_endpoint_certificate_match")[key], 1.0,
+       "the endpoint serves the current version")
+    ok = samples(text, "certfleet_endpoint_probe_last_success_timestamp_"
+                 "seconds")[key]
+    check(t_done - 30 < ok <= t_done + 1, "last success %f" % ok)
+    dns_ok = samples(text, "certfleet_certificate_dns_check_last_success_"
+                     "timestamp_seconds")['{certificate_arn="%s"}' % arn]
+    check(t_done - 30 < dns_ok <= ok + 1, "last DNS check passed %f" % dns_ok)
+    eq(samples(text, "certfleet_certificate_renewal_status")[
+        '{certificate_arn="%s",renewal_status="SUCCESS"}' % arn], 1.0,
+       "renewal status SUCCESS")
+    due = samples(text, "certfleet_certificate_renewal_due_timestamp_seconds")[
+        '{certificate_arn="%s"}' % arn]
+    check(t_done < due < t_done + 3600, "next renewal due %f" % due)
+
+    def delta(name, key):
+        return samples(text, name).get(key, 0) - \
+            samples(before, name).get(key, 0)
+    # one name checked; the endpoint probed before issuing and after
+    # deploying
+    check(delta("certfleet_dns_checks_total", '{result="ok"}') >= 1,
+          "DNS checks counted")
+    check(delta("certfleet_dns_check_duration_seconds_count", "") >= 1,
+          "DNS check durations")
+    check(delta("certfleet_tls_probes_total", '{result="ok"}') >= 2,
+          "probes counted")
+    check(delta("certfleet_tls_probe_duration_seconds_count", "") >= 2,
+          "probe durations")
+    for r in ("outside", "nxdomain", "nodata", "timeout", "error"):
+        check('{result="%s"}' % r in samples(text,
+                                             "certfleet_dns_checks_total"),
+              "DNS result %s present at zero" % r)
+    # Fresh from the database after a restart, not from the daemon's
+    # memory.
+    life.d.restart()
+    text = wait_for(figures, 20, what="the endpoint's figures after a "
+                    "restart")
+    eq(samples(text, "certfleet_endpoint_probe_last_success_timestamp_"
+               "seconds")[key], ok, "last success kept across a restart")
+
+test_renewal_checks_counted_and_endpoint_figures.time_limit = 180
+
+
+def test_endpoint_serving_another_certificate_matches_zero(ctx):
+    """The second binding's files go where the endpoint does not look: the
+    renewal deploys version 2, the endpoint keeps serving version 1, the
+    verification fails (mismatch) and records it: match 0 for that
+    endpoint only, and its last success stays in the past."""
+    life = lifecycle(ctx)
+    stale, good = "in22." + renewal.ZONE, "in21." + renewal.ZONE
+    x = life.certs[stale]
+    elsewhere = os.path.join(life.root, "not-served")
+    os.makedirs(elsewhere, exist_ok=True)
+    renewal.sql(life.d, "UPDATE bindings SET file_targets = replace("
+                "file_targets::text, '%s/', '%s/')::jsonb WHERE arn = '%s'"
+                % (x.served, elsewhere, x.binding))
+    before = life_scrape(life)
+    t0 = time.time()
+    life.c.ok("RenewCertificate", {"CertificateArn": x.arn})
+    key = endpoint_key(life, stale)
+
+    def flipped():
+        text = life_scrape(life)
+        return samples(text, "certfleet_endpoint_certificate_match").get(
+            key) == 0 and text
+    text = wait_for(flipped, 60, interval=0.5, what="match 0 for the stale "
+                    "endpoint")
+    eq(samples(text, "certfleet_endpoint_certificate_match").get(
+        endpoint_key(life, good)), 1.0, "the other endpoint still matches")
+    last = samples(text, "certfleet_endpoint_probe_last_success_timestamp_"
+                   "seconds").get(key, 0)
+    check(last < t0, "no success since the renewal: %f < %f" % (last, t0))
+    grew = samples(text, "certfleet_tls_probes_total")['{result="mismatch"}'] \
+        - samples(before, "certfleet_tls_probes_total")['{result="mismatch"}']
+    check(grew >= 1, "mismatches counted: %f" % grew)
+    eq(samples(text, "certfleet_certificate_renewal_status")[
+        '{certificate_arn="%s",renewal_status="PENDING_AUTO_RENEWAL"}'
+        % x.arn], 1.0, "the renewal is not SUCCESS")
+
+test_endpoint_serving_another_certificate_matches_zero.time_limit = 180
+
+
+NOTICE_SQL = """
+INSERT INTO mail_outbox (message_id, kind, sender, recipients, body)
+VALUES ('%(id)s', 'OTHER', 'certfleet@test-host-1.example', ARRAY['%(to)s'],
+    'From: certfleet@test-host-1.example' || chr(13) || chr(10) ||
+    'To: %(to)s' || chr(13) || chr(10) || 'Subject: metrics test' ||
+    chr(13) || chr(10) || chr(13) || chr(10) || 'x' || chr(13) || chr(10))
+"""
+
+
+def test_expiry_events_and_emails_counted(ctx):
+    """The renewing daemon's certificates live an hour, well inside the
+    expiry window: expiry events every 3 s, each an email to the operator
+    (queued, then sent). Two more messages, one the sink refuses for now
+    and one it refuses for good: retried and failed."""
+    life = lifecycle(ctx)
+    for tag in ("tempfail", "reject"):
+        renewal.sql(life.d, NOTICE_SQL % {
+            "id": "%s-%s@metrics.example" % (tag, time.time()),
+            "to": "ops-%s@metrics.example" % tag})
+
+    def counted():
+        text = life_scrape(life)
+        e = samples(text, "certfleet_emails_total")
+        ok = (samples(text, "certfleet_expiry_events_total").get("", 0) >= 1
+              and e.get('{kind="expiry",result="queued"}', 0) >= 1
+              and e.get('{kind="expiry",result="sent"}', 0) >= 1
+              and e.get('{kind="other",result="retried"}', 0) >= 1
+              and e.get('{kind="other",result="failed"}', 0) >= 1)
+        return ok and text
+    text = wait_for(counted, 60, interval=0.5, what="expiry events and "
+                    "emails counted")
+    e = samples(text, "certfleet_emails_total")
+    check(e['{kind="expiry",result="queued"}'] >=
+          e['{kind="expiry",result="sent"}'], "sent ones were queued first")
+    check(renewal.mails_to(ctx.m.sink, renewal.OPS, "expire"),
+          "the sink has expiry notices")
+    ev = renewal.sql(life.d, "SELECT count(*) FROM audit_events WHERE "
+                     "event_name = 'ExpiryEvent' AND caller_user = "
+                     "'certfleetd'")
+    check(int(ev[0][0]) >= 1, "expiry events in the audit trail")
+
+
+def test_own_audit_events_are_in_the_log(ctx):
+    """The daemon's own work (a deployment's key use, an expiry event)
+    leaves one structured log line per audit event, as control calls do,
+    and none holds a private key."""
+    life = lifecycle(ctx)
+    wait_for(lambda: "AUDIT_EVENT=ExpiryEvent" in life.d.stderr_text(), 30,
+             what="an expiry event in the log")
+    log = life.d.stderr_text()
+    lines = [ln for ln in log.splitlines() if "AUDIT_EVENT=" in ln and
+             "certfleetd" in ln]
+    for event in ("DeployCertificate", "ExpiryEvent"):
+        mine = [ln for ln in lines if "AUDIT_EVENT=%s " % event in ln + " "]
+        check(mine, "a log line for %s" % event)
+        check(all("CERTIFICATE_ARN=arn:aws:acm:" in ln for ln in mine),
+              "with the certificate: %s" % mine[0])
+    check("PRIVATE KEY" not in log, "no private key in the log")
+
+
+def test_promtool_clean_on_the_renewing_daemon(ctx):
+    life = lifecycle(ctx)
+    text = life_scrape(life)
+    for name in ("certfleet_endpoint_certificate_match",
+                 "certfleet_tls_probe_duration_seconds_bucket",
+                 "certfleet_mail_queue_messages",
+                 "certfleet_certificate_dns_check_last_success_timestamp_"
+                 "seconds"):
+        check(samples(text, name), "%s in the scrape" % name)
+    r = harness.run_cmd(["promtool", "check", "metrics"], input=text.encode())
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    eq((r.returncode, out.strip()), (0, ""), "promtool check metrics")
 
 
 def test_readyz_follows_the_database(ctx):

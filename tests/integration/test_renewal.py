@@ -305,6 +305,12 @@ def test_renew_now_then_automatically(ctx):
     wait_renewed(c, arn, 3, d, timeout=75)
     eq(tls_fingerprint(addr, port, name), fp(current(d, arn)[2]),
        "automatic renewal served")
+    # Each renewal began once, for its reason (certfleet_renewals_started
+    # counts the same events).
+    log = d.stderr_text()
+    eq(log.count("renewal of %s starts (requested)" % arn), 1,
+       "one requested start")
+    eq(log.count("renewal of %s starts (due)" % arn), 1, "one due start")
 
 test_renew_now_then_automatically.time_limit = 360
 
@@ -359,11 +365,13 @@ def test_stale_endpoint_reported_and_retried(ctx):
 test_stale_endpoint_reported_and_retried.time_limit = 360
 
 
-def test_fallback_not_approved_fails_and_notifies(ctx):
+def test_fallback_no_contacts_fails_and_notifies(ctx):
     """A name resolving outside managed_networks, a name not resolving, an
     endpoint down and an endpoint serving another certificate: exactly
-    those names wait for validation; nobody approves: FAILED, and the
-    operator gets an email."""
+    those names fall back to email validation. None of them has anybody to
+    ask (no MX, no RDAP): the renewal ends FAILED with NO_AVAILABLE_CONTACTS
+    while the certificate stays ISSUED, the log says so, and the operator
+    gets an email."""
     m = ctx.m
     c, d = m.c, m.d
     good, out, nx = "in5." + ZONE, "out." + ZONE, "nx." + ZONE
@@ -387,26 +395,144 @@ def test_fallback_not_approved_fails_and_notifies(ctx):
     bind(c, arn, odir, NET + ".5", port, other)
     c.ok("RenewCertificate", {"CertificateArn": arn})
 
-    def pending():
+    def fell_back():
         s = summary(c, arn)
-        return s is not None and s["RenewalStatus"] == "PENDING_VALIDATION"
-    wait_for(pending, 20, what="PENDING_VALIDATION")
+        return s is not None and s["RenewalStatus"] in (
+            "PENDING_VALIDATION", "FAILED") and s
+    s = wait_for(fell_back, 20, what="the email fallback")
     per = {o["DomainName"]: o["ValidationStatus"]
-           for o in summary(c, arn)["DomainValidationOptions"]}
-    eq(per, {good: "SUCCESS", out: "PENDING_VALIDATION",
-             nx: "PENDING_VALIDATION", down: "PENDING_VALIDATION",
-             other: "PENDING_VALIDATION"}, "exactly the failing names wait")
+           for o in s["DomainValidationOptions"]}
+    eq(sorted(n for n, st in per.items() if st != "SUCCESS"),
+       sorted([out, nx, down, other]), "exactly the failing names fall back")
 
     def failed():
         s = summary(c, arn)
-        return s is not None and s["RenewalStatus"] == "FAILED"
-    wait_for(failed, 30, what="FAILED once not approved in time")
+        return s is not None and s["RenewalStatus"] == "FAILED" and s
+    s = wait_for(failed, 30, what="FAILED: nobody to ask")
+    eq(s.get("RenewalStatusReason"), "NO_AVAILABLE_CONTACTS",
+       "RenewalStatusReason")
+    per = {o["DomainName"]: o["ValidationStatus"]
+           for o in s["DomainValidationOptions"]}
+    eq(per, {good: "SUCCESS", out: "FAILED", nx: "FAILED", down: "FAILED",
+             other: "FAILED"}, "per-name status")
+    desc = c.describe(arn)
+    eq(desc["Status"], "ISSUED", "the certificate stays ISSUED")
     eq(current(d, arn)[0], 1, "not renewed")
     wait_for(lambda: mails_to(m.sink, OPS, "Renewal of the certificate for "
                               + re.escape(good)), 20,
              what="the operator's email")
-    check("FAILED" in d.stderr_text() and arn in d.stderr_text(),
-          "journal warning")
+    log = d.stderr_text()
+    check(re.search(r"renewal of %s FAILED \(NO_AVAILABLE_CONTACTS\)"
+                    % re.escape(arn), log), "journal warning:\n" + log)
+    # The contact look-up's own line says what happens to a renewal,
+    # never that the certificate failed.
+    for n in (out, nx, down, other):
+        check(re.search(r"renewal of %s: no contacts for %s \(.*\): no "
+                        r"validation email sent; the renewal ends FAILED "
+                        r"\(NO_AVAILABLE_CONTACTS\), the "
+                        r"certificate stays ISSUED" % (re.escape(arn),
+                                                       re.escape(n)), log),
+              "the look-up's log line for %s:\n%s" % (n, log))
+    check("certificate %s FAILED" % arn not in log,
+          "no 'certificate FAILED' line for a renewal:\n" + log)
+
+
+def metric(d, name, labels):
+    """The value of one sample of certfleetd's exposition (0 if absent)."""
+    import urllib.request
+    url = "http://%s/metrics" % d.extra["metrics"]["listen"]
+    with urllib.request.urlopen(url, timeout=5) as r:
+        text = r.read().decode()
+    m = re.search(r"^%s(?:_total)?\{%s\} (\S+)$" % (re.escape(name),
+                  re.escape(labels)), text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def fallback_daemon(ctx, name, validation):
+    d = ctx.new_daemon(name=name, extra=renewal_config(ctx, {
+        "public": {"listen": "127.0.0.1:%d" % flow.free_port(),
+                   "base_url": "https://certs.fleet.example.org"},
+        "metrics": {"listen": "127.0.0.1:%d" % flow.free_port()},
+        "validation": dict({"rate_limit": "600"}, **validation)}))
+    d.page = "http://%s/approvals" % d.extra["public"]["listen"]
+    return d
+
+
+def validation_mails(sink, arn, n):
+    # Expiry events for the short-lived certificate go to OPS too.
+    ms = [x for x in sink.messages() if OPS not in str(x["To"]) and
+          arn in x.get_body(("plain",)).get_content()]
+    return ms if len(ms) >= n else None
+
+
+def test_fallback_resend_then_not_approved(ctx):
+    """ResendValidationEmail for a renewal waiting on email validation
+    mails the failing name again, and only that name; nobody approves:
+    FAILED (not in time), after which a resend is refused. The renewals
+    started are counted by reason."""
+    m = ctx.m
+    d = fallback_daemon(ctx, "resend", {"timeout": "25s"})
+    c = d.client
+    good, out = "in9." + ZONE, "out.fb." + FB_ZONE
+    arn = issue(d, [good, out])
+    wait_issued(d, arn)
+    root, port = sni_endpoint(ctx, NET + ".9")
+    os.makedirs(os.path.join(root, good))
+    bind(c, arn, os.path.join(root, good), NET + ".9", port, good)
+    c.expect_error("ResendValidationEmail", {
+        "CertificateArn": arn, "Domain": out, "ValidationDomain": out},
+        "InvalidStateException")
+    eq(metric(d, "certfleet_renewals_started", 'reason="requested"'), 0,
+       "nothing started yet")
+    c.ok("RenewCertificate", {"CertificateArn": arn})
+    wait_for(lambda: validation_mails(m.sink, arn, 5), 40,
+             what="validation emails")
+    eq(summary(c, arn)["RenewalStatus"], "PENDING_VALIDATION",
+       "RenewalStatus")
+    eq(metric(d, "certfleet_renewals_started", 'reason="requested"'), 1,
+       "a requested renewal counted")
+
+    c.ok("ResendValidationEmail", {"CertificateArn": arn, "Domain": out,
+                                   "ValidationDomain": out})
+    msgs = wait_for(lambda: validation_mails(m.sink, arn, 10), 30,
+                    what="validation emails sent again")
+    time.sleep(1)
+    msgs = validation_mails(m.sink, arn, 10)
+    eq(len(msgs), 10, "five addresses, twice")
+    eq(sorted(set(flow.recipients(msgs))), flow.admins("fb." + FB_ZONE),
+       "the same addresses")
+    for x in msgs:
+        body = x.get_body(("plain",)).get_content()
+        check("Domain: " + out in body and "Domain: " + good not in body,
+              "an email for exactly the failing name:\n" + body)
+    # The resent token approves (here: looked at only, to keep waiting).
+    st, page = flow.get_page(d, flow.link_of(msgs[-1]))
+    eq(st, 200, "a resent link's page")
+    c.expect_error("ResendValidationEmail", {
+        "CertificateArn": arn, "Domain": good, "ValidationDomain": good},
+        "InvalidDomainValidationOptionsException")
+    c.expect_error("ResendValidationEmail", {
+        "CertificateArn": arn, "Domain": "x." + out,
+        "ValidationDomain": out}, "InvalidDomainValidationOptionsException")
+
+    def failed():
+        s = summary(c, arn)
+        return s is not None and s["RenewalStatus"] == "FAILED" and s
+    s = wait_for(failed, 60, what="FAILED once not approved in time")
+    eq(s.get("RenewalStatusReason"), "OTHER", "RenewalStatusReason")
+    eq(c.describe(arn)["Status"], "ISSUED", "still ISSUED")
+    check("not approved in time" in d.stderr_text(), "the reason logged")
+    doc = c.expect_error("ResendValidationEmail", {
+        "CertificateArn": arn, "Domain": out, "ValidationDomain": out},
+        "InvalidStateException")
+    check(arn in doc["message"], "the message names the certificate")
+    # After the backoff the renewal starts again: a retry.
+    wait_for(lambda: metric(d, "certfleet_renewals_started",
+                            'reason="retry"') >= 1, 30,
+             what="a retry counted")
+    d.stop()
+
+test_fallback_resend_then_not_approved.time_limit = 360
 
 
 def test_fallback_email_approval_completes_renewal(ctx):
@@ -414,11 +540,7 @@ def test_fallback_email_approval_completes_renewal(ctx):
     exactly that name go to the MX walk's addresses; the link's GET changes
     nothing, its POST approves, and the renewal completes."""
     m = ctx.m
-    d = ctx.new_daemon(name="fallback", extra=renewal_config(ctx, {
-        "public": {"listen": "127.0.0.1:%d" % flow.free_port(),
-                   "base_url": "https://certs.fleet.example.org"},
-        "validation": {"timeout": "120s", "rate_limit": "600"}}))
-    d.page = "http://%s/approvals" % d.extra["public"]["listen"]
+    d = fallback_daemon(ctx, "fallback", {"timeout": "120s"})
     c = d.client
     good, out = "in8." + ZONE, "out.fb." + FB_ZONE
     arn = issue(d, [good, out])

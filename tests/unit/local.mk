@@ -175,3 +175,14 @@ tests_unit_test_deploy_files_LDADD = src/renewal/librenewal.a \
 # its default and reload flag (reads src/daemon/certfleetd-config-example)
 TESTS += tests/unit/check-config-docs.sh
 EXTRA_DIST += tests/unit/check-config-docs.sh
+
+# issue 4: the wall-clock step watcher (src/renewal/clock_step.c)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_clock_step
+TESTS += tests/unit/test_clock_step
+endif
+tests_unit_test_clock_step_SOURCES = tests/unit/test_clock_step.c
+tests_unit_test_clock_step_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_test_clock_step_LDADD = $(RENEWAL_LIBS) $(COMMON_LIBS) \
+	$(LIBEVENT_LIBS) $(CMOCKA_LIBS)

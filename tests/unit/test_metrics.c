@@ -6,7 +6,8 @@
  * compressed parts of /metrics (src/metrics/gzpart.c): parts made apart
  * joined into one gzip member that zlib's own gzip decoder reads back
  * whole, a part inflated a few bytes at a time, damage detected,
- * Accept-Encoding.
+ * Accept-Encoding. And the daemon's own families (src/metrics/metrics.c):
+ * labelled counters present at zero from the start, the update calls.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,10 +20,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <zlib.h>
 
+#include "common/xmalloc.h"
 #include "metrics/expo.h"
 #include "metrics/gzpart.h"
+#include "metrics/internal.h"
+#include "metrics/metrics.h"
 #include "metrics/registry.h"
 
 static const double buckets[] = { 0.01, 0.1, 1 };
@@ -470,6 +475,101 @@ test_accept_encoding_gzip(void **state)
 	assert_true(gzip_accepted("gzip;q=0.001"));
 }
 
+/* The daemon's whole exposition (no certificate figures yet), as text. */
+static char *
+exposition(struct metrics *m)
+{
+	struct metrics_text *t = metrics_text_new(m, EXPO_TEXT);
+	struct evbuffer *out = evbuffer_new();
+	size_t len;
+	char *text;
+
+	for (;;) {
+		len = evbuffer_get_length(out);
+		metrics_text_read(t, out, 4096);
+		if (evbuffer_get_length(out) == len)
+			break;
+	}
+	metrics_text_free(t);
+	len = evbuffer_get_length(out);
+	text = xmalloc(len + 1);
+	evbuffer_remove(out, text, len);
+	text[len] = '\0';
+	evbuffer_free(out);
+	return text;
+}
+
+static void
+test_daemon_counters_start_at_zero_for_every_label_value(void **state)
+{
+	struct metrics_settings s = { .listen = "", .version = "0-test",
+		.certificate_cache_ms = 1000 };
+	struct metrics *m = metrics_new(&s);
+	char *text = exposition(m);
+	const char *zero[] = {
+		"certfleet_dns_checks_total{result=\"ok\"} 0",
+		"certfleet_dns_checks_total{result=\"nxdomain\"} 0",
+		"certfleet_dns_checks_total{result=\"timeout\"} 0",
+		"certfleet_tls_probes_total{result=\"mismatch\"} 0",
+		"certfleet_tls_probes_total{result=\"resolve_error\"} 0",
+		"certfleet_dns_check_duration_seconds_count 0",
+		"certfleet_tls_probe_duration_seconds_bucket{le=\"+Inf\"} 0",
+		"certfleet_emails_total{kind=\"validation\",result=\"queued\"} 0",
+		"certfleet_emails_total{kind=\"expiry\",result=\"failed\"} 0",
+		"certfleet_expiry_events_total 0",
+		"# TYPE certfleet_dns_checks_total counter",
+		"# TYPE certfleet_tls_probe_duration_seconds histogram",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(zero); i++)
+		if (!has_line(text, zero[i]))
+			fail_msg("no line %s in\n%s", zero[i], text);
+	/* The mail queue is the database's: absent until first read. */
+	assert_null(strstr(text, "certfleet_mail_queue_messages"));
+	free(text);
+
+	metrics_dns_check(m, "ok", 0.003);
+	metrics_dns_check(m, "ok", 0.02);
+	metrics_tls_probe(m, "resolve_error", -1);
+	metrics_tls_probe_observer(m, "mismatch", 0.5);
+	metrics_email(m, "VALIDATION", "sent");
+	metrics_email(m, "EXPIRY", "queued");
+	metrics_email(m, "something new", "retried");
+	metrics_expiry_events(m, 3);
+	metrics_dns_check(NULL, "ok", 1);	/* no metrics: nothing */
+	text = exposition(m);
+	const char *after[] = {
+		"certfleet_dns_checks_total{result=\"ok\"} 2",
+		"certfleet_dns_check_duration_seconds_count 2",
+		"certfleet_dns_check_duration_seconds_bucket{le=\"0.005\"} 1",
+		"certfleet_tls_probes_total{result=\"resolve_error\"} 1",
+		"certfleet_tls_probes_total{result=\"mismatch\"} 1",
+		/* a resolution failure has no duration */
+		"certfleet_tls_probe_duration_seconds_count 1",
+		"certfleet_emails_total{kind=\"validation\",result=\"sent\"} 1",
+		"certfleet_emails_total{kind=\"expiry\",result=\"queued\"} 1",
+		"certfleet_emails_total{kind=\"other\",result=\"retried\"} 1",
+		"certfleet_expiry_events_total 3",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(after); i++)
+		if (!has_line(text, after[i]))
+			fail_msg("no line %s in\n%s", after[i], text);
+	free(text);
+	metrics_free(m);
+}
+
+static void
+test_email_kinds_are_a_fixed_set(void **state)
+{
+	assert_string_equal(metrics_email_kind_label("VALIDATION"),
+	    "validation");
+	assert_string_equal(metrics_email_kind_label("expiry"), "expiry");
+	assert_string_equal(metrics_email_kind_label("Renewal"), "renewal");
+	assert_string_equal(metrics_email_kind_label("OTHER"), "other");
+	assert_string_equal(metrics_email_kind_label("NEWKIND"), "other");
+	assert_string_equal(metrics_email_kind_label(NULL), "other");
+}
+
 int
 main(void)
 {
@@ -486,6 +586,8 @@ main(void)
 		cmocka_unit_test(test_part_inflates_a_bounded_piece_at_a_time),
 		cmocka_unit_test(test_damaged_part_is_detected),
 		cmocka_unit_test(test_accept_encoding_gzip),
+		cmocka_unit_test(test_daemon_counters_start_at_zero_for_every_label_value),
+		cmocka_unit_test(test_email_kinds_are_a_fixed_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
  * 127.0.54.21-23 (CHECKS_TLS_PORT), issued by the CA in CHECKS_CA. This
  * program adds a DNS server that never answers, a TCP port that accepts
  * and never speaks TLS, and one that answers with something else. Skipped
- * (77) when run without those servers.
+ * (77) when run without those servers, after the result labels (which
+ * need none). Also what the observers of the settings see, for the
+ * metrics: each name and each address once, with its result label.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -503,6 +505,108 @@ test_dns_set_networks_changes_the_verdict(void **state)
 	dns_seen_clear(&seen);
 }
 
+/* ---- counting: the observers of the settings ---- */
+
+/* Labels an observer saw, in order, space-separated; durations summed. */
+struct observed {
+	char labels[512];
+	int calls;
+	int no_duration;	/* calls with seconds < 0 */
+	double seconds;
+};
+
+static void
+observe(void *arg, const char *result, double seconds)
+{
+	struct observed *o = arg;
+	size_t n = strlen(o->labels);
+
+	snprintf(o->labels + n, sizeof(o->labels) - n, "%s ", result);
+	o->calls++;
+	if (seconds < 0)
+		o->no_duration++;
+	else
+		o->seconds += seconds;
+}
+
+/* Whether the space-separated list holds word exactly once. */
+static int
+count_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	int k = 0;
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && p[n] == ' ')
+			k++;
+	return k;
+}
+
+static void
+test_result_labels_are_a_short_fixed_set(void **state)
+{
+	assert_string_equal(dns_check_result_label(DNS_CHECK_PASS, false,
+	    false, false), "ok");
+	assert_string_equal(dns_check_result_label(DNS_CHECK_FAIL, true,
+	    false, false), "outside");
+	assert_string_equal(dns_check_result_label(DNS_CHECK_FAIL, false,
+	    true, false), "nxdomain");
+	assert_string_equal(dns_check_result_label(DNS_CHECK_FAIL, false,
+	    false, false), "nodata");
+	assert_string_equal(dns_check_result_label(DNS_CHECK_UNDECIDED, false,
+	    false, true), "timeout");
+	assert_string_equal(dns_check_result_label(DNS_CHECK_UNDECIDED, false,
+	    false, false), "error");
+	assert_string_equal(tls_addr_status_label(TLS_ADDR_OK), "ok");
+	assert_string_equal(tls_addr_status_label(TLS_ADDR_MISMATCH),
+	    "mismatch");
+	assert_string_equal(tls_addr_status_label(TLS_ADDR_CONNECT_FAILED),
+	    "connect_error");
+	assert_string_equal(tls_addr_status_label(TLS_ADDR_TIMEOUT),
+	    "timeout");
+	assert_string_equal(tls_addr_status_label(TLS_ADDR_HANDSHAKE_FAILED),
+	    "handshake_error");
+}
+
+static void
+test_dns_observer_sees_each_name_once_with_its_result(void **state)
+{
+	struct fixture *f = *state;
+	struct observed o = { 0 }, slow = { 0 };
+	struct dns_checker_settings ds = { .managed_networks = MANAGED,
+		.observe = observe, .observe_arg = &o };
+	const char *names[] = { "in.test.example", "out.test.example",
+		"missing.test.example", "txtonly.test.example",
+		"elsewhere.example", "*.wild.test.example" };
+	struct dns_checker *c;
+	struct dns_seen seen;
+	char *msg = NULL;
+
+	assert_int_equal(dns_checker_new(f->base, f->dns, &ds, &c, &msg), 0);
+	check_names(f, c, names, ELEMENTSOF(names), &seen);
+	dns_seen_clear(&seen);
+	/* the wildcard is not checked, so not counted */
+	assert_int_equal(o.calls, 5);
+	assert_int_equal(o.no_duration, 0);
+	assert_int_equal(count_word(o.labels, "ok"), 1);
+	assert_int_equal(count_word(o.labels, "outside"), 1);
+	assert_int_equal(count_word(o.labels, "nxdomain"), 1);
+	assert_int_equal(count_word(o.labels, "nodata"), 1);
+	assert_int_equal(count_word(o.labels, "error"), 1);
+	assert_true(o.seconds >= 0 && o.seconds < 10);
+	dns_checker_free(c);
+
+	/* a resolver that never answers: timeout, after about its time */
+	ds.observe_arg = &slow;
+	assert_int_equal(dns_checker_new(f->base, f->silent_dns, &ds, &c,
+	    &msg), 0);
+	check_names(f, c, names, 1, &seen);
+	dns_seen_clear(&seen);
+	assert_string_equal(slow.labels, "timeout ");
+	assert_true(slow.seconds >= 0.1);
+	dns_checker_free(c);
+}
+
 /* ---- TLS ---- */
 
 static void
@@ -637,6 +741,44 @@ test_tls_names_that_do_not_resolve(void **state)
 	assert_int_equal(seen.verdict, TLS_PROBE_UNDECIDED);
 	assert_non_null(seen.error);
 	tls_seen_clear(&seen);
+}
+
+static void
+test_tls_observer_sees_each_address_and_resolution_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct observed o = { 0 };
+	struct tls_prober_settings ts = { .timeout_ms = 300,
+		.ca_pem = ca_pem, .observe = observe, .observe_arg = &o };
+	struct tls_prober *p;
+	struct tls_seen seen;
+	char *msg = NULL;
+
+	assert_int_equal(tls_prober_new(f->base, f->dns, &ts, &p, &msg), 0);
+	probe(f, p, "mixed.test.example", tls_port, NULL, good_fp, &seen);
+	tls_seen_clear(&seen);
+	assert_int_equal(o.calls, 2);
+	assert_int_equal(count_word(o.labels, "ok"), 1);
+	assert_int_equal(count_word(o.labels, "mismatch"), 1);
+	probe(f, p, "down.test.example", tls_port, NULL, good_fp, &seen);
+	tls_seen_clear(&seen);
+	probe(f, p, "127.0.54.25", f->silent_tcp_port, "x.test.example",
+	    good_fp, &seen);
+	tls_seen_clear(&seen);
+	probe(f, p, "127.0.54.26", f->garbage_tcp_port, NULL, good_fp,
+	    &seen);
+	tls_seen_clear(&seen);
+	assert_int_equal(o.no_duration, 0);
+	assert_true(o.seconds >= 0.3);	/* the silent one's time-out */
+	probe(f, p, "missing.test.example", tls_port, NULL, good_fp, &seen);
+	tls_seen_clear(&seen);
+	assert_int_equal(o.calls, 6);
+	assert_int_equal(o.no_duration, 1);
+	assert_int_equal(count_word(o.labels, "connect_error"), 1);
+	assert_int_equal(count_word(o.labels, "timeout"), 1);
+	assert_int_equal(count_word(o.labels, "handshake_error"), 1);
+	assert_int_equal(count_word(o.labels, "resolve_error"), 1);
+	tls_prober_free(p);
 }
 
 static void
@@ -807,20 +949,29 @@ main(void)
 		cmocka_unit_test(test_dns_cancel_and_free_with_queries_in_the_air),
 		cmocka_unit_test(test_dns_bad_managed_networks_refused),
 		cmocka_unit_test(test_dns_set_networks_changes_the_verdict),
+		cmocka_unit_test(test_dns_observer_sees_each_name_once_with_its_result),
 		cmocka_unit_test(test_tls_every_address_serves_the_certificate),
 		cmocka_unit_test(test_tls_one_stale_node_fails_the_endpoint),
 		cmocka_unit_test(test_tls_literal_address_and_ip_verification),
 		cmocka_unit_test(test_tls_down_silent_and_not_tls_endpoints_fail),
 		cmocka_unit_test(test_tls_names_that_do_not_resolve),
+		cmocka_unit_test(test_tls_observer_sees_each_address_and_resolution_failures),
 		cmocka_unit_test(test_tls_untrusted_without_the_ca_and_capture_only),
 		cmocka_unit_test(test_tls_bounds_global_and_per_host),
 		cmocka_unit_test(test_tls_cancel_and_free_mid_probe),
 		cmocka_unit_test(test_tls_bracketed_ipv6_literal_needs_no_dns),
 		cmocka_unit_test(test_tls_bad_arguments),
 	};
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_result_labels_are_a_short_fixed_set),
+	};
 	const char *port = getenv("CHECKS_TLS_PORT");
 	const char *na = getenv("CHECKS_GOOD_NOT_AFTER");
 	int r;
+
+	/* No server needed for these. */
+	if (cmocka_run_group_tests(pure, NULL, NULL) != 0)
+		return 1;
 
 	dns_server = getenv("CHECKS_DNS");
 	ca_path = getenv("CHECKS_CA");

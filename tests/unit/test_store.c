@@ -24,6 +24,7 @@
 
 #include "common/xmalloc.h"
 #include "store/db.h"
+#include "store/describe.h"
 #include "store/store.h"
 
 #define ARN_PREFIX "arn:aws:acm:local:000000000000:certificate/"
@@ -423,6 +424,87 @@ test_import_get_round_trip_every_field(void **state)
 	assert_int_equal(sql_long(conn, "SELECT count(*) FROM "
 	    "certificate_names"), 3);
 	store_cert_version_clear(&v);
+}
+
+/* DescribeCertificate's one statement: an import has no names of its own
+ * here, a request has one row per name, in request order. */
+static void
+test_describe_in_one_statement(void **state)
+{
+	PGconn *conn = need_db(state);
+	struct store_cert_version v;
+	_cleanup_free_ char *arn = arn_of("desc");
+	_cleanup_free_ char *missing = arn_of("missing");
+	struct store_cert_description d;
+	char *msg = NULL;
+
+	make_version(&v, "desc");
+	assert_int_equal(store_cert_import(conn, arn, &v, NULL, 0, 10, &msg),
+	    0);
+	assert_int_equal(store_cert_describe(conn, arn, &d, &msg), 0);
+	assert_string_equal(d.cert->arn, arn);
+	assert_string_equal(d.cert->cur.serial, v.serial);
+	assert_strv_equal(d.cert->cur.names, v.names);
+	assert_null(d.cert->cur.certificate_pem);
+	assert_null(d.request->validation_method);
+	assert_int_equal(d.request->n_validations, 0);
+	assert_null(d.renewal->status);
+	assert_int_equal(d.renewal->n_names, 0);
+	store_cert_description_clear(&d);
+
+	sql_exec(conn, "INSERT INTO domain_validations (certificate_id, "
+	    "domain_name, validation_domain, status, validation_method, "
+	    "emails, position) SELECT id, n, n, 'PENDING_VALIDATION', "
+	    "'EMAIL', ARRAY['admin@' || n], p FROM certificates, "
+	    "unnest(ARRAY['b.example.com', 'a.example.com']) WITH ORDINALITY "
+	    "AS u(n, p)");
+	assert_int_equal(store_cert_describe(conn, arn, &d, &msg), 0);
+	assert_int_equal(d.request->n_validations, 2);
+	assert_string_equal(d.request->validations[0].domain_name,
+	    "b.example.com");
+	assert_string_equal(d.request->validations[1].emails[0],
+	    "admin@a.example.com");
+	assert_int_equal(d.renewal->n_names, 2);
+	assert_string_equal(d.renewal->names[1].status, "PENDING_VALIDATION");
+	store_cert_description_clear(&d);
+
+	assert_int_equal(store_cert_describe(conn, missing, &d, &msg),
+	    -ENOENT);
+	assert_non_null(strstr(msg, missing));
+	assert_null(d.cert);
+	free(msg);
+	store_cert_version_clear(&v);
+}
+
+/* Many events in one statement, NULLs and JSON members kept apart. */
+static void
+test_audit_insert_many(void **state)
+{
+	PGconn *conn = need_db(state);
+	struct store_audit_event e[2] = {
+		{ .event_id = "00000000-0000-4000-8000-000000000001",
+		  .event_name = "DescribeCertificate", .read_only = true,
+		  .caller_uid = 0, .caller_gid = 0, .caller_pid = 42,
+		  .caller_user = "root", .source = "unix",
+		  .request_params = "{\"CertificateArn\": \"x\"}",
+		  .request_id = "r1", .host_name = "h" },
+		{ .event_id = "00000000-0000-4000-8000-000000000002",
+		  .event_name = "GetCertificate", .read_only = true,
+		  .caller_uid = -1, .caller_gid = -1, .caller_pid = -1,
+		  .source = "unix", .error_code = "ValidationException",
+		  .error_message = "it's \"quoted\"\n", .request_id = "r2" },
+	};
+	char *msg = NULL;
+
+	assert_int_equal(store_audit_insert_many(conn, e, 2, &msg), 0);
+	assert_int_equal(sql_long(conn, "SELECT count(*) FROM audit_events"),
+	    2);
+	assert_int_equal(sql_long(conn, "SELECT count(*) FROM audit_events "
+	    "WHERE event_name = 'DescribeCertificate' AND caller_pid = 42 "
+	    "AND request_params->>'CertificateArn' = 'x' AND read_only"), 1);
+	assert_int_equal(sql_long(conn, "SELECT count(*) FROM audit_events "
+	    "WHERE caller_uid IS NULL AND request_params IS NULL AND "
+	    "error_message = E'it''s \"quoted\"\\n'"), 1);
 }
 
 static void
@@ -1086,6 +1168,10 @@ main(void)
 		    test_import_get_round_trip_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_import_without_chain_and_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_describe_in_one_statement,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_insert_many, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_get_unknown_is_enoent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
