@@ -81,6 +81,7 @@ struct api_call {
 	char request_id[37];
 	const char *user_agent;	/* NULL if the client sent none */
 	int64_t now;		/* request time, epoch seconds */
+	int64_t time_us;	/* request time, epoch microseconds */
 	json_t *input;		/* request object (borrowed by the handler) */
 
 	json_t *output;		/* set by a successful handler */

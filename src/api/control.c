@@ -31,6 +31,7 @@
 
 #include "api/control.h"
 #include "common/arn.h"
+#include "common/json_util.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -206,6 +207,7 @@ header_done(struct control_conn *conn)
 	if (slot != NULL) {
 		free(*slot);
 		*slot = xstrdup(conn->value ? conn->value : "");
+		json_util_make_utf8(*slot);
 	}
 	free(conn->field);
 	free(conn->value);
@@ -442,6 +444,7 @@ peer_process(pid_t pid, char *buf, size_t len)
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+	json_util_make_utf8(buf);
 }
 
 static void

@@ -27,28 +27,29 @@ static const char *const attribute_keys[] = { "EventName", "ResourceName",
  * timestamps end not much later. */
 #define LATEST_TIME 253402300799LL
 
-/* A timestamp member: epoch seconds, integer or fractional. */
-static bool
-input_time(struct input *in, const char *member, int64_t *out)
+/* A timestamp member: epoch seconds, integer or fractional; *out stays
+ * -1 when it is absent. */
+static void
+input_time(struct input *in, const char *member, double *seconds,
+    int64_t *out)
 {
 	const json_t *v = json_object_get(in->obj, member);
 
 	if (v == NULL || json_is_null(v))
-		return false;
+		return;
 	if (!json_is_number(v)) {
 		input_fatal(in, "SerializationException",
 		    "%s must be a timestamp in epoch seconds", member);
-		return false;
+		return;
 	}
-	if (!(json_number_value(v) >= 0 &&
-	    json_number_value(v) <= LATEST_TIME)) {
+	*seconds = json_number_value(v);
+	if (!(*seconds >= 0 && *seconds <= LATEST_TIME)) {
 		input_fatal(in, "InvalidTimeRangeException",
 		    "%s must lie between 0 and %lld (epoch seconds, "
 		    "9999-12-31)", member, (long long)LATEST_TIME);
-		return false;
+		return;
 	}
-	*out = (int64_t)floor(json_number_value(v));
-	return true;
+	*out = (int64_t)llround(*seconds * 1e6);
 }
 
 static void
@@ -142,7 +143,9 @@ event_json(const struct store_audit_row *row)
 int
 handle_lookup_events(struct api_call *call, PGconn *conn)
 {
-	struct store_audit_query q = { .max_results = EVENTS_MAX };
+	struct store_audit_query q = { .max_results = EVENTS_MAX,
+		.start_us = -1, .end_us = -1 };
+	double start = 0, end = 0;
 	struct store_audit_page *page = NULL;
 	_cleanup_free_ char *err = NULL;
 	const char *token;
@@ -153,17 +156,16 @@ handle_lookup_events(struct api_call *call, PGconn *conn)
 	int r;
 
 	input_init(&in, call);
-	input_time(&in, "StartTime", &q.start_time);
-	input_time(&in, "EndTime", &q.end_time);
+	input_time(&in, "StartTime", &start, &q.start_us);
+	input_time(&in, "EndTime", &end, &q.end_us);
 	decode_attribute(&in, &q);
 	input_int(&in, "MaxResults", false, 1, EVENTS_MAX, &max);
 	token = input_string(&in, "NextToken", false, 1, 1000);
 	if (input_finish(&in) < 0)
 		return -1;
-	if (q.start_time > 0 && q.end_time > 0 && q.start_time > q.end_time)
+	if (q.start_us >= 0 && q.end_us >= 0 && start > end)
 		return api_fail(call, "InvalidTimeRangeException",
-		    "StartTime (%lld) is after EndTime (%lld)",
-		    (long long)q.start_time, (long long)q.end_time);
+		    "StartTime (%.6f) is after EndTime (%.6f)", start, end);
 	q.max_results = (int)max;
 	if (token != NULL) {
 		if (token_decode(token, &q.before_us, before_id) < 0)

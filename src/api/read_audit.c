@@ -28,7 +28,8 @@
 #include "common/xmalloc.h"
 #include "loop/dbpool.h"
 
-/* One statement's worth: bounded, so one group's JSON stays small. */
+/* One statement's worth. An event's parameters are bounded (audit.c), so
+ * a group's text is too. */
 #define GROUP_MAX 512
 
 struct waiting_call {
@@ -36,6 +37,8 @@ struct waiting_call {
 	struct api_call *call;		/* NULL: a barrier (read_audit_after) */
 	read_audit_done_fn done;
 	void *arg;
+	int rc;				/* set by the group's job */
+	char *err;
 };
 STAILQ_HEAD(waiting_list, waiting_call);
 
@@ -45,7 +48,6 @@ struct group {
 	struct waiting_list calls;
 	size_t n;		/* entries, barriers included */
 	size_t n_events;
-	char *err;
 };
 
 struct read_audit {
@@ -53,6 +55,7 @@ struct read_audit {
 	struct waiting_list queue;
 	size_t queued;
 	size_t writing;		/* entries in the group being written */
+	bool stopping;
 };
 
 struct read_audit *
@@ -65,40 +68,83 @@ read_audit_new(struct dbpool *pool)
 	return ra;
 }
 
+/* Calls the entry's callback, once, and frees the entry. */
+static void
+entry_finish(struct waiting_call *w, int rc, const char *err)
+{
+	w->done(rc, err ? err : "", w->arg);
+	free(w->err);
+	free(w);
+}
+
 void
-read_audit_free(struct read_audit *ra)
+read_audit_stop(struct read_audit *ra)
 {
 	struct waiting_call *w;
 
-	if (ra == NULL)
+	if (ra == NULL || ra->stopping)
 		return;
-	/* Only left when the pool stopped first; their calls are gone too. */
+	ra->stopping = true;
 	while ((w = STAILQ_FIRST(&ra->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ra->queue, entry);
-		free(w);
+		ra->queued--;
+		entry_finish(w, -ECONNRESET, "certfleetd is stopping");
 	}
+}
+
+void
+read_audit_free(struct read_audit *ra)
+{
+	if (ra == NULL)
+		return;
+	/* read_audit_stop() answered the queue; a group in flight was
+	 * answered by the pool's last drain. */
 	free(ra);
 }
 
-/* Database thread: the group's events in one statement. */
+/*
+ * Database thread: the group's events in one statement. Should that fail
+ * for a reason other than a lost connection, each event is written on its
+ * own, so that one bad event fails only its own call.
+ */
 static int
 write_group(PGconn *conn, void *arg)
 {
 	struct group *g = arg;
 	const struct api_call **calls;
 	struct waiting_call *w;
+	char *err = NULL;
 	size_t i = 0;
 	int r;
 
-	if (g->n_events == 0)
-		return 0;
-	calls = xcalloc(g->n_events, sizeof(*calls));
+	calls = xcalloc(g->n_events ? g->n_events : 1, sizeof(*calls));
 	STAILQ_FOREACH(w, &g->calls, entry)
 		if (w->call != NULL)
 			calls[i++] = w->call;
-	r = audit_record_calls(conn, calls, g->n_events, &g->err);
+	r = g->n_events ? audit_record_calls(conn, calls, g->n_events, &err) :
+	    0;
 	free(calls);
-	return r;
+	if (r == -ECONNRESET) {
+		free(err);
+		return r;
+	}
+	if (r == 0 || g->n_events == 1) {
+		STAILQ_FOREACH(w, &g->calls, entry) {
+			w->rc = w->call ? r : 0;
+			if (r < 0 && w->call)
+				w->err = xstrdup(err ? err : "");
+		}
+		free(err);
+		return 0;
+	}
+	free(err);
+	STAILQ_FOREACH(w, &g->calls, entry) {
+		w->rc = w->call ? audit_record_call(conn, w->call, false,
+		    &w->err) : 0;
+		if (w->rc == -ECONNRESET)
+			return w->rc;	/* the rest stay unwritten */
+	}
+	return 0;
 }
 
 static void start_group(struct read_audit *ra);
@@ -113,10 +159,9 @@ group_written(int rc, void *arg)
 	ra->writing = 0;
 	while ((w = STAILQ_FIRST(&g->calls)) != NULL) {
 		STAILQ_REMOVE_HEAD(&g->calls, entry);
-		w->done(rc, g->err ? g->err : "", w->arg);
-		free(w);
+		entry_finish(w, w->rc, w->err ? w->err :
+		    w->rc == -ECONNRESET ? "the database is unavailable" : "");
 	}
-	free(g->err);
 	free(g);
 	start_group(ra);
 }
@@ -127,7 +172,7 @@ start_group(struct read_audit *ra)
 	struct group *g;
 	struct waiting_call *w;
 
-	if (ra->writing || STAILQ_EMPTY(&ra->queue))
+	if (ra->writing || ra->stopping || STAILQ_EMPTY(&ra->queue))
 		return;
 	g = xcalloc(1, sizeof(*g));
 	g->ra = ra;
@@ -135,6 +180,7 @@ start_group(struct read_audit *ra)
 	while (g->n < GROUP_MAX && (w = STAILQ_FIRST(&ra->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ra->queue, entry);
 		STAILQ_INSERT_TAIL(&g->calls, w, entry);
+		w->rc = -ECONNRESET;	/* until the job says otherwise */
 		g->n++;
 		g->n_events += w->call != NULL;
 	}
@@ -152,6 +198,10 @@ read_audit_submit(struct read_audit *ra, struct api_call *call,
 	w->call = call;
 	w->done = done;
 	w->arg = arg;
+	if (ra->stopping) {
+		entry_finish(w, -ECONNRESET, "certfleetd is stopping");
+		return;
+	}
 	STAILQ_INSERT_TAIL(&ra->queue, w, entry);
 	ra->queued++;
 	start_group(ra);
@@ -160,7 +210,7 @@ read_audit_submit(struct read_audit *ra, struct api_call *call,
 void
 read_audit_after(struct read_audit *ra, read_audit_done_fn done, void *arg)
 {
-	if (read_audit_pending(ra) == 0) {
+	if (read_audit_pending(ra) == 0 && !ra->stopping) {
 		done(0, "", arg);
 		return;
 	}

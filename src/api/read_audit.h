@@ -14,7 +14,11 @@ struct read_audit;
 typedef void (*read_audit_done_fn)(int rc, const char *err, void *arg);
 
 struct read_audit *read_audit_new(struct dbpool *pool);
-/* Call after the pool is gone: nothing may be in flight. Accepts NULL. */
+/* Before dbpool_free(): answers what is queued with -ECONNRESET, and
+ * every later submission at once, so nothing waits for a pool that runs
+ * no more work. Accepts NULL. */
+void read_audit_stop(struct read_audit *ra);
+/* After the pool is gone. Accepts NULL. */
 void read_audit_free(struct read_audit *ra);
 /*
  * Stores call's event, then calls done(rc, err, arg). call must stay as it

@@ -359,7 +359,10 @@ submit_after_audit(int rc, const char *err, void *arg)
 {
 	struct routed_call *routed = arg;
 
-	dbpool_submit(routed->pool, run_call, call_done, routed);
+	if (rc < 0)
+		call_done(-ECONNRESET, routed);	/* stopping: 503 */
+	else
+		dbpool_submit(routed->pool, run_call, call_done, routed);
 }
 
 /* ---- the loop side --------------------------------------------------- */
@@ -448,6 +451,7 @@ router_handle(struct control_request *req, void *arg)
 	struct router *r = arg;
 	const struct api_action *action = NULL;
 	struct routed_call *routed;
+	struct timespec ts;
 	json_t *input;
 
 	if (!precheck(r, req, &action))
@@ -476,7 +480,10 @@ router_handle(struct control_request *req, void *arg)
 	    sizeof(routed->call.process));
 	memcpy(routed->call.request_id, req->request_id,
 	    sizeof(routed->call.request_id));
-	routed->call.now = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	routed->call.now = ts.tv_sec;
+	routed->call.time_us = (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000;
 	routed->call.user_agent = req->user_agent;
 	routed->call.input = input;
 	if (action->reads_audit && !routed->audit_only)
@@ -523,6 +530,13 @@ void
 router_set_metrics(struct router *r, struct metrics *m)
 {
 	r->metrics = m;
+}
+
+void
+router_stop(struct router *r)
+{
+	if (r != NULL)
+		read_audit_stop(r->read_audit);
 }
 
 unsigned

@@ -23,6 +23,9 @@ void router_set_ready(struct router *r, bool ready);
 void router_set_limits(struct router *r, const struct api_limits *limits);
 /* Where calls are counted (certfleet_api_requests_total); NULL: nowhere. */
 void router_set_metrics(struct router *r, struct metrics *m);
+/* Before dbpool_free(): from now on calls whose events are not stored
+ * yet are answered without them (a stop past its grace period). */
+void router_stop(struct router *r);
 /* Audit events of answered calls not stored yet: a stopping daemon waits
  * for them as for requests in flight. */
 unsigned router_pending_audit(const struct router *r);

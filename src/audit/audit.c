@@ -147,6 +147,10 @@ call_arn(const struct api_call *call)
 	return arn;
 }
 
+/* Request parameters longer than this are recorded as their size only
+ * (CloudTrail, too, leaves out what is too large to keep). */
+#define PARAMS_MAX (64 * 1024)
+
 /* One call's event and the text it points to. */
 struct call_event {
 	struct store_audit_event e;
@@ -166,6 +170,14 @@ call_event_init(struct call_event *ce, const struct api_call *call,
 
 	ce->params = dump(scrubbed);
 	json_decref(scrubbed);
+	if (ce->params != NULL && strlen(ce->params) > PARAMS_MAX) {
+		/* Kept small so that a group of events stays small too. */
+		size_t len = strlen(ce->params);
+
+		free(ce->params);
+		ce->params = xasprintf("{\"omitted\": \"request parameters "
+		    "of %zu bytes\"}", len);
+	}
 	/* Like CloudTrail: only calls that create something have response
 	 * elements worth keeping. */
 	ce->response = NULL;
@@ -194,6 +206,7 @@ call_event_init(struct call_event *ce, const struct api_call *call,
 		.certificate_arn = arn && strncmp(arn, "arn:", 4) == 0 ? arn :
 		    NULL,
 		.host_name = call->env->host_name,
+		.time_us = call->time_us,
 		.outside_change = !in_change,
 	};
 }

@@ -40,3 +40,20 @@ json_get_bool(const json_t *obj, const char *key, bool *out)
 	*out = json_is_true(v);
 	return true;
 }
+
+void
+json_util_make_utf8(char *s)
+{
+	json_t *valid;
+
+	if (s == NULL)
+		return;
+	/* jansson checks UTF-8 when it makes a string. */
+	if ((valid = json_string(s)) != NULL) {
+		json_decref(valid);
+		return;
+	}
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}

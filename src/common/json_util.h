@@ -26,4 +26,11 @@ bool json_get_int(const json_t *obj, const char *key, int64_t *out);
 /* Sets *out and returns true when member `key` is a boolean. */
 bool json_get_bool(const json_t *obj, const char *key, bool *out);
 
+/*
+ * Makes s valid UTF-8 in place, for text that ends up in JSON or in a
+ * PostgreSQL text column (a client's User-Agent, a process name): if it
+ * is not valid already, every byte outside printable ASCII becomes '?'.
+ */
+void json_util_make_utf8(char *s);
+
 #endif

@@ -260,7 +260,9 @@ teardown(struct daemon_ctx *ctx)
 	deployer_stop(ctx->deployer);
 	workq_free(ctx->workq);
 	/* The pool next: it answers the work still queued, so no reply is
-	 * owed by the time the control server closes its connections. */
+	 * owed by the time the control server closes its connections; the
+	 * router queues no more audit writes meanwhile. */
+	router_stop(ctx->router);
 	dbpool_free(ctx->pool);
 	request_flow_free(ctx);
 	deployer_free(ctx->deployer);

@@ -22,10 +22,11 @@ const struct store_stmt store_audit_stmts[] = {
 	  "INSERT INTO audit_events (event_id, event_name, read_only, "
 	  "caller_uid, caller_gid, caller_pid, caller_user, caller_process, "
 	  "source, user_agent, request_params, response_elements, error_code, "
-	  "error_message, request_id, certificate_arn, host_name) "
+	  "error_message, request_id, certificate_arn, host_name, event_time) "
 	  "VALUES ($1::uuid, $2, $3::boolean, NULLIF($4::bigint, -1), "
 	  "NULLIF($5::bigint, -1), NULLIF($6::bigint, -1), $7, $8, $9, $10, "
-	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17)" },
+	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17, "
+	  "coalesce(to_timestamp(NULLIF($18::bigint, 0) / 1e6), now()))" },
 	/*
 	 * The same insert for events written outside any change's transaction
 	 * (reads, refused calls): set_config(..., true) makes this statement's
@@ -38,10 +39,12 @@ const struct store_stmt store_audit_stmts[] = {
 	  "INSERT INTO audit_events (event_id, event_name, read_only, "
 	  "caller_uid, caller_gid, caller_pid, caller_user, caller_process, "
 	  "source, user_agent, request_params, response_elements, error_code, "
-	  "error_message, request_id, certificate_arn, host_name) "
+	  "error_message, request_id, certificate_arn, host_name, event_time) "
 	  "SELECT $1::uuid, $2, $3::boolean, NULLIF($4::bigint, -1), "
 	  "NULLIF($5::bigint, -1), NULLIF($6::bigint, -1), $7, $8, $9, $10, "
-	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17 FROM async" },
+	  "$11::jsonb, $12::jsonb, $13, $14, $15, $16, $17, "
+	  "coalesce(to_timestamp(NULLIF($18::bigint, 0) / 1e6), now()) "
+	  "FROM async" },
 	/*
 	 * Many such events in one statement: $1 is a JSON array of objects
 	 * keyed by column (store_audit_insert_many).
@@ -51,19 +54,20 @@ const struct store_stmt store_audit_stmts[] = {
 	  "INSERT INTO audit_events (event_id, event_name, read_only, "
 	  "caller_uid, caller_gid, caller_pid, caller_user, caller_process, "
 	  "source, user_agent, request_params, response_elements, error_code, "
-	  "error_message, request_id, certificate_arn, host_name) "
+	  "error_message, request_id, certificate_arn, host_name, event_time) "
 	  "SELECT e.event_id, e.event_name, e.read_only, e.caller_uid, "
 	  "e.caller_gid, e.caller_pid, e.caller_user, e.caller_process, "
 	  "e.source, e.user_agent, e.request_params::jsonb, "
 	  "e.response_elements::jsonb, e.error_code, e.error_message, "
-	  "e.request_id, e.certificate_arn, e.host_name "
+	  "e.request_id, e.certificate_arn, e.host_name, "
+	  "coalesce(to_timestamp(NULLIF(e.time_us, 0) / 1e6), now()) "
 	  "FROM async, json_to_recordset($1::json) AS e(event_id uuid, "
 	  "event_name text, read_only boolean, caller_uid bigint, "
 	  "caller_gid bigint, caller_pid bigint, caller_user text, "
 	  "caller_process text, source text, user_agent text, "
 	  "request_params text, response_elements text, error_code text, "
 	  "error_message text, request_id text, certificate_arn text, "
-	  "host_name text)" },
+	  "host_name text, time_us bigint)" },
 	{ "audit_expire",
 	  "DELETE FROM audit_events WHERE event_id IN (SELECT event_id FROM "
 	  "audit_events WHERE event_time < to_timestamp($1) LIMIT $2)" },
@@ -94,6 +98,7 @@ store_audit_insert(PGconn *conn, const struct store_audit_event *e,
 	sp_text(&p, e->request_id);
 	sp_text(&p, e->certificate_arn);
 	sp_text(&p, e->host_name);
+	sp_int(&p, e->time_us);
 	return store_exec(conn, e->outside_change ? "audit_insert_async" :
 	    "audit_insert", &p, &res, reterr_msg);
 }
@@ -134,6 +139,8 @@ event_json(const struct store_audit_event *e)
 	set_text(o, "request_id", e->request_id);
 	set_text(o, "certificate_arn", e->certificate_arn);
 	set_text(o, "host_name", e->host_name);
+	if (e->time_us > 0)
+		json_object_set_new(o, "time_us", json_integer(e->time_us));
 	return o;
 }
 
@@ -228,15 +235,17 @@ store_audit_lookup(PGconn *conn, const struct store_audit_query *q,
 	}
 	sql = xasprintf("SELECT (extract(epoch FROM event_time) * 1000000)::"
 	    "bigint, event_id::text, " AUDIT_JSON "::text FROM audit_events "
-	    "WHERE ($1::bigint = 0 OR event_time >= to_timestamp($1)) "
-	    "AND ($2::bigint = 0 OR event_time <= to_timestamp($2)) "
+	    "WHERE ($1::bigint < 0 OR event_time >= "
+	    "to_timestamp($1::double precision / 1000000)) "
+	    "AND ($2::bigint < 0 OR event_time <= "
+	    "to_timestamp($2::double precision / 1000000)) "
 	    "AND %s "
 	    "AND ($4::bigint = 0 OR (event_time, event_id) < "
 	    "(to_timestamp($4::double precision / 1000000), $5::uuid)) "
 	    "ORDER BY event_time DESC, event_id DESC LIMIT $6",
 	    q->attribute ? attr : "($3::text IS NULL OR TRUE)");
-	sp_int(&p, q->start_time);
-	sp_int(&p, q->end_time);
+	sp_int(&p, q->start_us);
+	sp_int(&p, q->end_us);
 	sp_text(&p, q->value);
 	sp_int(&p, q->before_us);
 	sp_text(&p, q->before_id ? q->before_id :

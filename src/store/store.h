@@ -224,6 +224,7 @@ struct store_audit_event {
 	const char *request_id;
 	const char *certificate_arn;
 	const char *host_name;
+	int64_t time_us;		/* when it happened (epoch µs); 0: now */
 	bool outside_change;		/* not part of a change's transaction:
 					   committed without waiting for the
 					   WAL flush */
@@ -237,8 +238,8 @@ int store_audit_insert_many(PGconn *conn,
     const struct store_audit_event *events, size_t n, char **reterr_msg) _wur_;
 
 struct store_audit_query {
-	int64_t start_time;		/* epoch seconds; 0 = no bound */
-	int64_t end_time;		/* 0 = no bound */
+	int64_t start_us;		/* epoch microseconds; -1 = no bound */
+	int64_t end_us;			/* -1 = no bound */
 	const char *attribute;		/* EventName, ResourceName, Username,
 					   EventId, ReadOnly; NULL = none */
 	const char *value;

@@ -1076,3 +1076,58 @@ def test_lookup_events_time_out_of_range(ctx):
               % (json.dumps(body), doc["message"]))
     _ok(c, "LookupEvents", {"StartTime": 0, "EndTime": 253402300799},
         prefix=EXT)
+
+
+def test_event_times_follow_the_calls(ctx):
+    """An event's time is when its call arrived, not when a group wrote
+    it: a read answered before a change comes before it in the trail."""
+    d, c = ctx.m.d, ctx.m.c
+    _, arn, _ = _import(c, ("order.audit.example.com",))
+    pairs = []
+    for i in range(20):
+        read, _ = _ok(c, "DescribeCertificate", _arn_body(arn))
+        write, _ = _ok(c, "AddTagsToCertificate", {
+            "CertificateArn": arn, "Tags": [{"Key": "k%d" % i}]})
+        pairs.append((read, write))
+    evs = _lookup(c, {"LookupAttributes": [{
+        "AttributeKey": "ResourceName", "AttributeValue": arn}],
+        "MaxResults": 50})["Events"]
+    order = [_rid_of(e) for e in evs]       # newest first
+    for read, write in pairs:
+        check(read in order and write in order, "both events listed")
+        check(order.index(write) < order.index(read),
+              "the change after a read is listed as newer than the read")
+    rows = _sql(d, "SELECT count(DISTINCT event_time) FROM audit_events "
+                "WHERE certificate_arn = '%s'" % arn)
+    eq(int(rows[0][0]), 41, "every event has a time of its own")
+
+
+def test_large_request_parameters_are_recorded_by_size(ctx):
+    """A failed call with a huge member is recorded with the size of its
+    parameters only, so that one event cannot swell a group write."""
+    d, c = ctx.m.d, ctx.m.c
+    big = "x" * 200000
+    rid, doc = _fail(c, "AddTagsToCertificate", {
+        "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/"
+        "00000000-0000-4000-8000-000000000000",
+        "Tags": [{"Key": "k", "Value": big}]}, "ValidationException")
+    ev = _event(d, rid)
+    params = ev["request_params"]
+    check(isinstance(params, dict) and "omitted" in params and
+          "bytes" in params["omitted"], "request_params %r" % (params,))
+
+
+def test_user_agent_that_is_not_utf8(ctx):
+    """A change whose User-Agent is Latin-1, not UTF-8, still succeeds and
+    is recorded, with the bytes that are not ASCII masked."""
+    d, c = ctx.m.d, ctx.m.c
+    _, arn, _ = _import(c, ("latin1.audit.example.com",))
+    body = json.dumps({"CertificateArn": arn,
+                       "Tags": [{"Key": "ua"}]}).encode()
+    r = c.request("POST", "/", body, {
+        "X-Amz-Target": "%s.AddTagsToCertificate" % ACM,
+        "Content-Type": "application/x-amz-json-1.1",
+        "User-Agent": "caf\xe9-client/1.0"})    # sent as Latin-1 bytes
+    eq(r.status, 200, "AddTagsToCertificate: %s" % r.body[:200])
+    rid = r.headers.get("x-amzn-requestid", "")
+    eq(_event(d, rid)["user_agent"], "caf?-client/1.0", "user agent")

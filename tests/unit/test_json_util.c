@@ -1,5 +1,6 @@
 /*
- * test_json_util.c: typed member look-ups and the json_t cleanup attribute.
+ * test_json_util.c: typed member look-ups, the json_t cleanup attribute
+ * and making text valid UTF-8.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,11 +36,29 @@ test_typed_lookups_answer_absent_or_wrong_type(void **state)
 	assert_false(json_get_bool(o, "MaxItems", &b));
 }
 
+static void
+test_make_utf8_keeps_valid_text_and_masks_the_rest(void **state)
+{
+	char ok[] = "curl/8.0 \xc3\xa9t\xc3\xa9";	/* "été" in UTF-8 */
+	char latin1[] = "caf\xe9 client\x01";
+	char empty[] = "";
+
+	json_util_make_utf8(ok);
+	assert_string_equal(ok, "curl/8.0 \xc3\xa9t\xc3\xa9");
+	json_util_make_utf8(latin1);
+	assert_string_equal(latin1, "caf? client?");
+	json_util_make_utf8(empty);
+	assert_string_equal(empty, "");
+	json_util_make_utf8(NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_typed_lookups_answer_absent_or_wrong_type),
+		cmocka_unit_test(
+		    test_make_utf8_keeps_valid_text_and_masks_the_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
