@@ -244,12 +244,14 @@ scheduler_slot_freed(struct scheduler *s)
 		return;
 	}
 	if (evtimer_pending(s->tick_timer, &tv)) {
-		struct timeval now, soon = { 0, REFILL_MS * 1000 };
+		struct timeval now;
+		int64_t left_ms;
 
 		event_base_gettimeofday_cached(s->ctx->base, &now);
-		timeradd(&now, &soon, &soon);
-		if (timercmp(&tv, &soon, <=))
-			return;
+		left_ms = ((int64_t)tv.tv_sec - now.tv_sec) * 1000 +
+		    ((int64_t)tv.tv_usec - now.tv_usec) / 1000;
+		if (left_ms <= REFILL_MS)
+			return;	/* a scan comes soon enough */
 	}
 	arm_tick(s, REFILL_MS);
 }
