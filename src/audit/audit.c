@@ -186,7 +186,7 @@ call_event_init(struct call_event *ce, const struct api_call *call,
 		ce->response = dump(call->output);
 	caller_user(call->env->users, call->uid, ce->user, sizeof(ce->user));
 	snprintf(ce->process, sizeof(ce->process), "%s", call->process);
-	uuid_v4(ce->id);
+	uuid_v7(ce->id);
 	ce->e = (struct store_audit_event){
 		.event_id = ce->id,
 		.event_name = call->action->name,
@@ -282,7 +282,7 @@ audit_record_work(PGconn *conn, const char *host_name, const char *event_name,
 	struct store_audit_event e;
 	int r;
 
-	uuid_v4(id);
+	uuid_v7(id);
 	e = (struct store_audit_event){
 		.event_id = id,
 		.event_name = event_name,

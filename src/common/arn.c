@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -147,12 +148,43 @@ arn_build(const char *partition, const char *region, const char *account,
 	    resource_type, uuid);
 }
 
+static void
+uuid_format(const unsigned char b[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0x0f];
+	}
+	out[o] = '\0';
+}
+
+void
+uuid_v7(char out[37])
+{
+	unsigned char b[16];
+	struct timespec ts;
+	uint64_t ms;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		abort();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (int i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (40 - 8 * i));
+	b[6] = (b[6] & 0x0f) | 0x70; /* version 7 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	uuid_format(b, out);
+}
+
 void
 uuid_v4(char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
-	size_t o = 0;
 
 	/*
 	 * OpenSSL's DRBG does not fail once seeded; if it ever does, no
@@ -162,11 +194,5 @@ uuid_v4(char out[37])
 		abort();
 	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	for (size_t i = 0; i < sizeof(b); i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0x0f];
-	}
-	out[o] = '\0';
+	uuid_format(b, out);
 }

@@ -36,5 +36,9 @@ int arn_parse(const char *arn, struct arn_parts *out, char **reterr_msg) _wur_;
 
 /* Writes a random (version 4) lower-case UUID and its NUL. */
 void uuid_v4(char out[37]);
+/* A time-ordered UUID (version 7: milliseconds since the epoch, then
+ * random bits), for keys that are inserted in time order: an index on
+ * them grows at its right edge instead of everywhere. */
+void uuid_v7(char out[37]);
 
 #endif

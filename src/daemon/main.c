@@ -5,6 +5,7 @@
  * tears everything down in reverse order.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -310,6 +311,20 @@ run(struct daemon_ctx *ctx)
 	return ctx->exit_code;
 }
 
+/*
+ * glibc gives every thread that allocates an arena of its own, up to eight
+ * per core; with a pool of database threads each holding what it freed,
+ * the daemon's resident size grows with the thread count, not with what it
+ * keeps. Two arenas keep it small at no measurable cost here (the threads
+ * mostly wait for PostgreSQL). MALLOC_ARENA_MAX in the environment wins.
+ */
+static void
+limit_malloc_arenas(void)
+{
+	if (getenv("MALLOC_ARENA_MAX") == NULL)
+		mallopt(M_ARENA_MAX, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,6 +348,7 @@ main(int argc, char **argv)
 	log_open("certfleetd");
 	log_set_level(ctx.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	limit_malloc_arenas();
 	json_wipe_install();
 	/* Once, before any thread exists: libcurl's global state (TLS). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -177,6 +178,22 @@ test_uuid_v4_is_random_version_4(void **state)
 	assert_non_null(strchr("89ab", a[19]));
 }
 
+/* Version 7: time-ordered, so ids made later sort later. */
+static void
+test_uuid_v7_is_time_ordered(void **state)
+{
+	char a[37], b[37];
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+	uuid_v7(a);
+	nanosleep(&pause, NULL);
+	uuid_v7(b);
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '7');
+	assert_true(strchr("89ab", a[19]) != NULL);
+	assert_true(strcmp(a, b) < 0);
+}
+
 int
 main(void)
 {
@@ -187,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_arn_build_round_trips),
 		cmocka_unit_test(test_arn_parse_agrees_with_model_pattern),
 		cmocka_unit_test(test_uuid_v4_is_random_version_4),
+		cmocka_unit_test(test_uuid_v7_is_time_ordered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
