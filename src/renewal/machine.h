@@ -86,6 +86,7 @@ struct scheduler {
 	uint64_t next_seq;
 	bool ticking;			/* a tick job is out */
 	bool backlog;			/* the last scan filled every slot */
+	int64_t heartbeat_ms;		/* monotonic: leases last renewed */
 	bool again;			/* tick once more when it returns */
 	bool started, stopping;
 };

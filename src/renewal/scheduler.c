@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -97,6 +98,20 @@ tick_done(int rc, void *arg)
 	tick_job_free(t);
 }
 
+static bool
+heartbeat_due(struct scheduler *s, int64_t lease_ms)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (s->heartbeat_ms != 0 && now - s->heartbeat_ms < lease_ms / 3)
+		return false;
+	s->heartbeat_ms = now;
+	return true;
+}
+
 static void
 tick(struct scheduler *s)
 {
@@ -125,9 +140,16 @@ tick(struct scheduler *s)
 	t->live = xcalloc((size_t)s->n_live + 1, sizeof(*t->live));
 	t->lost = xcalloc((size_t)s->n_live + 1, sizeof(*t->lost));
 	t->live_seq = xcalloc((size_t)s->n_live + 1, sizeof(*t->live_seq));
-	TAILQ_FOREACH(r, &s->live, entry) {
-		t->live[i] = r->id;
-		t->live_seq[i++] = r->seq;
+	/*
+	 * Leases are renewed a third of their duration apart, not at every
+	 * scan: scans come often while a backlog drains (a slot freed), and
+	 * a heartbeat writes every live renewal's row.
+	 */
+	if (heartbeat_due(s, t->lease_ms)) {
+		TAILQ_FOREACH(r, &s->live, entry) {
+			t->live[i] = r->id;
+			t->live_seq[i++] = r->seq;
+		}
 	}
 	t->n_live = i;
 	s->ticking = true;
