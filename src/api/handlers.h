@@ -28,6 +28,11 @@ int handle_resend_validation_email(struct api_call *call, PGconn *conn);
 struct store_request_info;
 void describe_request_details(const struct store_request_info *info,
     bool imported, json_t *detail);
+/* One DomainValidation object (ACM's shape), for a request's names and a
+ * renewal's; ValidationEmails only when there are some. */
+json_t *domain_validation_json(const char *domain_name,
+    const char *validation_domain, const char *status, const char *method,
+    char *const *emails);
 
 /* certificate_list.c */
 int handle_list_certificates(struct api_call *call, PGconn *conn);

@@ -41,23 +41,6 @@ handle_renew_certificate(struct api_call *call, PGconn *conn)
 	return api_ok(call, NULL);
 }
 
-static json_t *
-name_json(const struct store_renewal_name *n)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "DomainName",
-	    n->domain_name, "ValidationDomain", n->validation_domain,
-	    "ValidationStatus", n->status, "ValidationMethod", "EMAIL");
-	json_t *emails = json_array();
-
-	for (size_t i = 0; n->emails != NULL && n->emails[i] != NULL; i++)
-		json_array_append_new(emails, json_string(n->emails[i]));
-	if (json_array_size(emails) > 0)
-		json_object_set_new(o, "ValidationEmails", emails);
-	else
-		json_decref(emails);
-	return o;
-}
-
 void
 describe_renewal_summary(const struct store_renewal_summary *s,
     json_t *detail)
@@ -68,7 +51,9 @@ describe_renewal_summary(const struct store_renewal_summary *s,
 		return;
 	dvos = json_array();
 	for (size_t i = 0; i < s->n_names; i++)
-		json_array_append_new(dvos, name_json(&s->names[i]));
+		json_array_append_new(dvos, domain_validation_json(
+		    s->names[i].domain_name, s->names[i].validation_domain,
+		    s->names[i].status, "EMAIL", s->names[i].emails));
 	o = json_pack("{s:s, s:o, s:I}", "RenewalStatus", s->status,
 	    "DomainValidationOptions", dvos, "UpdatedAt",
 	    (json_int_t)s->updated_at);

@@ -464,21 +464,22 @@ handle_resend_validation_email(struct api_call *call, PGconn *conn)
 
 /* ---- DescribeCertificate ---------------------------------------------- */
 
-static json_t *
-validation_json(const struct store_domain_validation *v)
+json_t *
+domain_validation_json(const char *domain_name, const char *validation_domain,
+    const char *status, const char *method, char *const *emails)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "DomainName",
-	    v->domain_name, "ValidationDomain", v->validation_domain,
-	    "ValidationStatus", v->status, "ValidationMethod",
-	    v->method ? v->method : "EMAIL");
-	json_t *emails = json_array();
+	    domain_name, "ValidationDomain", validation_domain,
+	    "ValidationStatus", status, "ValidationMethod",
+	    method ? method : "EMAIL");
+	json_t *list = json_array();
 
-	for (size_t i = 0; v->emails && v->emails[i]; i++)
-		json_array_append_new(emails, json_string(v->emails[i]));
-	if (json_array_size(emails) > 0)
-		json_object_set_new(o, "ValidationEmails", emails);
+	for (size_t i = 0; emails && emails[i]; i++)
+		json_array_append_new(list, json_string(emails[i]));
+	if (json_array_size(list) > 0)
+		json_object_set_new(o, "ValidationEmails", list);
 	else
-		json_decref(emails);
+		json_decref(list);
 	return o;
 }
 
@@ -500,8 +501,12 @@ describe_request_details(const struct store_request_info *info,
 	if (!imported) {
 		dvos = json_array();
 		for (size_t i = 0; i < info->n_validations; i++)
-			json_array_append_new(dvos,
-			    validation_json(&info->validations[i]));
+			json_array_append_new(dvos, domain_validation_json(
+			    info->validations[i].domain_name,
+			    info->validations[i].validation_domain,
+			    info->validations[i].status,
+			    info->validations[i].method,
+			    info->validations[i].emails));
 		json_object_set_new(detail, "DomainValidationOptions", dvos);
 	}
 }

@@ -220,12 +220,6 @@ kick_outbox(void *arg)
 	request_flow_kick(API_KICK_OUTBOX, arg);
 }
 
-static void
-kick_renewal(void *arg)
-{
-	request_flow_kick(API_KICK_RENEWAL, arg);
-}
-
 /* After an approval that left no name waiting: the issuer for a request,
  * the scheduler for a renewal (its tick is cheap when nothing is due). */
 static void
@@ -315,8 +309,7 @@ request_flow_start(struct daemon_ctx *ctx)
 	    .message_id_domain = f->message_id_domain,
 	    .token_lifetime_ms = cfg->token_lifetime_ms,
 	    .max_parallel = cfg->discovery_max_parallel,
-	    .on_mail_queued = kick_outbox,
-	    .on_renewal_name_failed = kick_renewal, .arg = ctx });
+	    .on_mail_queued = kick_outbox, .arg = ctx });
 	f->reaper = reaper_new(ctx->base, ctx->pool,
 	    cfg->validation_timeout_ms);
 }

@@ -162,13 +162,13 @@ record_done(int rc, void *arg)
 		if (!d->stopping && d->s.on_mail_queued)
 			d->s.on_mail_queued(d->s.arg);
 	} else if (lk->status == CONTACTS_NO_CONTACTS && lk->item.renewal) {
+		/* The scheduler ends the renewal at its next look, once the
+		 * other names' look-ups have had their turn too. */
 		log_info("renewal of %s: no contacts for %s (%s): no "
 		    "validation email sent; the renewal ends FAILED "
-		    "(NO_AVAILABLE_CONTACTS), the certificate stays ISSUED "
-		    "and its current version is still served",
+		    "(NO_AVAILABLE_CONTACTS) at the next scan, the certificate "
+		    "stays ISSUED and its current version is still served",
 		    lk->item.arn, lk->item.domain_name, lk->why);
-		if (!d->stopping && d->s.on_renewal_name_failed)
-			d->s.on_renewal_name_failed(d->s.arg);
 	} else if (lk->status == CONTACTS_NO_CONTACTS)
 		log_info("certificate %s FAILED: no contacts for %s (%s)",
 		    lk->item.arn, lk->item.domain_name, lk->why);

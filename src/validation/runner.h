@@ -32,9 +32,6 @@ struct discovery_settings {
 	int max_parallel;
 	/* after a commit that queued mail (loop thread) */
 	void (*on_mail_queued)(void *arg);
-	/* after a renewal's name was failed for want of contacts: the
-	 * scheduler ends that renewal (loop thread) */
-	void (*on_renewal_name_failed)(void *arg);
 	void *arg;
 };
 

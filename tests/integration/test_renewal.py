@@ -429,7 +429,7 @@ def test_fallback_no_contacts_fails_and_notifies(ctx):
     for n in (out, nx, down, other):
         check(re.search(r"renewal of %s: no contacts for %s \(.*\): no "
                         r"validation email sent; the renewal ends FAILED "
-                        r"\(NO_AVAILABLE_CONTACTS\), the "
+                        r"\(NO_AVAILABLE_CONTACTS\) at the next scan, the "
                         r"certificate stays ISSUED" % (re.escape(arn),
                                                        re.escape(n)), log),
               "the look-up's log line for %s:\n%s" % (n, log))
